@@ -9,26 +9,33 @@
 
 #include <stddef.h>
 
-/* One decoded PEM object. label points into the caller's label buffer. */
+/* One decoded PEM object. */
 struct pem_object {
-	char label[64];        /* text after "-----BEGIN " up to "-----" */
-	unsigned char *der;    /* decoded bytes, in the caller's out buffer */
+	char label[64];        /* text after "-----BEGIN " up to "-----", NUL-terminated */
+	unsigned char *der;    /* decoded bytes: the caller's out buffer */
 	size_t der_len;
 };
 
 /* Find the next PEM object in text[*pos..len) and decode its base64 body
- * into out (capacity out_size). Tolerates CRLF, spaces, a missing newline
- * after the last END line, and text between objects. Advances *pos past
- * the object. Returns 1 when an object was decoded, 0 at the end of the
- * text, -1 for a malformed object (bad base64, no END line, label too
- * long, body larger than out_size); after -1, *pos is past the bad object
- * so the caller may skip it and go on. */
+ * into out (capacity out_size). A BEGIN or END line starts a line (after
+ * optional spaces/tabs); the END label must equal the BEGIN label.
+ * Tolerates CRLF, spaces, a missing newline after the last END line, and
+ * text between objects. Advances *pos past the object. Returns 1 when an
+ * object was decoded, 0 at the end of the text, -1 for a malformed object
+ * (bad base64 or RFC 1421 headers in the body, no END line, END label
+ * differs, empty label or one of 64 bytes or more, body larger than
+ * out_size); after -1, *pos is past the bad object so the caller may skip
+ * it and go on (when a new BEGIN line comes before any END line, *pos is
+ * at that BEGIN line). text need not be NUL-terminated. */
 int pem_next(const char *text, size_t len, size_t *pos,
 	     struct pem_object *obj, unsigned char *out, size_t out_size);
 
-/* Decode base64 (standard alphabet, padding optional, whitespace
- * ignored) from in[0..len) into out. Returns the decoded length, or -1 on
- * an invalid character or when out_size is too small. */
+/* Decode base64 (RFC 4648 standard alphabet, padding optional, ASCII
+ * whitespace ignored anywhere) from in[0..len) into out. Padding, when
+ * present, must complete the last quantum and end the data; a lone digit
+ * in the last quantum is invalid; unused low bits are ignored. Returns the
+ * decoded length, or -1 on an invalid character or padding, or when
+ * out_size is too small (out may then hold partial output). */
 long pem_base64_decode(const char *in, size_t len, unsigned char *out, size_t out_size);
 
 #endif
