@@ -1,0 +1,812 @@
+#!/usr/bin/env python3
+"""pomerium_double.py - a Pomerium test double for pom-proxy's tests.
+
+Behaves like the parts of Pomerium a TCP-tunnel client meets (see
+/work/shared/docs/protocol.md sections 2-5): HTTP/1.1 CONNECT over TLS with
+JWT authorization, the programmatic login API and its sign-in redirect.
+Python 3 standard library only.
+
+Subcommands
+-----------
+  pomerium_double.py serve [options]       run the server (in the foreground)
+  pomerium_double.py mint --secret S --sub USER [--email E] [--exp UNIX]
+                                           print an HS256 token (no exp by default)
+  pomerium_double.py verify --secret S TOKEN
+                                           exit 0 and print the claims if the token
+                                           is valid (signature, exp), else exit 1
+  pomerium_double.py upstream MODE --port-file F [--listen ADDR] [...]
+                                           a plain TCP server to tunnel to (below)
+
+upstream modes (one connection at a time, each handled in a thread)
+--------------
+  echo                       send back what arrives; on EOF half-close, close
+  xfer --send F --save F     send file --send then half-close, while saving
+                             everything received to --save (until EOF); then
+                             close
+  reply --send F [--delay S] read until EOF, wait S seconds, then send file
+                             --send and close (checks that a client's stdin EOF
+                             does not cut off the answer)
+  hold                       accept, read and discard until the peer closes
+
+serve options
+-------------
+  --cert FILE --key FILE     server certificate chain and key (PEM), required
+  --secret S                 the shared secret tokens are signed with, required
+  --listen ADDR              127.0.0.1 or ::1 (repeatable; default 127.0.0.1);
+                             all addresses share one port
+  --port N                   port to bind (default 0: the kernel picks)
+  --port-file FILE           the bound port is written here (atomically) once
+                             every listener is ready
+  --route FROM TO USERS      CONNECT authority FROM (exactly as sent, IPv6 in
+                             brackets, e.g. ssh.corp.test:22 or [::1]:22) goes
+                             to TCP TO (host:port); USERS is a comma list of
+                             allowed JWT sub/email values, or '*' for any
+                             valid token (repeatable)
+  --log FILE                 request log (default: stderr), one line per request:
+                               CONNECT <authority> <status> token=yes|no via=<header> user=<u> sni=<n> alpn=<p> client_cert=<cn>
+                               GET <path> <status> token=yes|no ...
+                             and, for tunnels, when they end:
+                               END <authority> client_eof=notify|ragged|reset|closed up=<bytes> down=<bytes>
+                             and for failed handshakes:
+                               HANDSHAKE-FAILED <reason>
+                             The token itself is never logged.
+  --client-ca FILE           ask for a client certificate signed by FILE
+  --mtls-mode reject|policy  reject (default): a missing or bad client
+                             certificate fails the TLS handshake (Pomerium's
+                             reject_connection); policy: the handshake accepts
+                             a missing certificate and CONNECT answers 495
+                             (Pomerium's default policy_with_default_deny; a
+                             certificate from another CA still fails the
+                             handshake here, a limitation of python ssl)
+  --tls13-only               refuse TLS 1.2 (BearSSL 0.6 then cannot connect)
+  --coalesce                 after connecting upstream wait (<= 500 ms) for the
+                             upstream's first bytes and send them in the same
+                             TLS record as the 200 response header
+  --status CODE              answer every CONNECT with CODE (no checks, e.g. 495)
+  --raw-response TEXT        answer every CONNECT with TEXT (python escapes such
+                             as \\r\\n are interpreted) and close
+  --silent                   never answer a CONNECT (hold it until the client
+                             goes away)
+  --close-after SECS         close every tunnel SECS seconds after its 200
+  --close-mode notify|abrupt how the double closes a tunnel (when upstream hits
+                             EOF, or after --close-after): notify (default) sends
+                             a TLS close_notify then FIN; abrupt sends FIN only
+  --signin-user USER         who the sign-in URL signs in as (default
+                             alice@example.com; there is no IdP)
+  --signin-ttl SECS          sign-in URLs expire after this (default 300)
+
+CONNECT handling, in order: --silent/--raw-response/--status; no route -> 404;
+no token -> 302 to a sign-in URL; bad signature/expired/malformed -> 401;
+user not allowed -> 403; upstream connect fails -> 503; else "HTTP/1.1 200 OK"
+and bytes flow both ways. A client EOF (close_notify or TCP FIN) half-closes
+the upstream and the double keeps relaying upstream's answer. Tokens are read
+from "Authorization: Pomerium <jwt>", "Authorization: Bearer Pomerium-<jwt>"
+or "X-Pomerium-Authorization: <jwt>"; Proxy-Authorization is ignored.
+
+Login API: GET /.pomerium/api/v1/login?pomerium_redirect_uri=URL -> 200
+text/plain, body = sign-in URL (no newline); 405 non-GET; 404 no parameter;
+400 redirect host not localhost/loopback. GET <sign-in URL> -> 302 to URL
+with pomerium_jwt=<fresh token> added to its query; 400 when unknown or
+expired.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import secrets
+import signal
+import socket
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from email.utils import formatdate
+
+REASONS = {
+    200: "OK", 301: "Moved Permanently", 302: "Found", 307: "Temporary Redirect",
+    308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized",
+    403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    431: "Request Header Fields Too Large", 450: "Blocked",
+    495: "SSL Certificate Error", 500: "Internal Server Error",
+    502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+}
+MAX_HEADER = 16384
+
+
+# ---------------------------------------------------------------- tokens
+
+def b64u(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def unb64u(text):
+    text += "=" * (-len(text) % 4)
+    return base64.urlsafe_b64decode(text.encode())
+
+
+def mint(secret, sub, email=None, exp=None):
+    now = int(time.time())
+    header = {"alg": "HS256", "typ": "JWT"}
+    claims = {"iss": "authenticate.pomerium.test", "aud": "pomerium.test",
+              "sub": sub, "iat": now, "jti": str(uuid.uuid4()),
+              "idp_id": "double"}
+    if email is None and "@" in sub:
+        email = sub
+    if email:
+        claims["email"] = email
+    if exp is not None:
+        claims["exp"] = int(exp)
+    signing = b64u(json.dumps(header, separators=(",", ":")).encode()) + "." + \
+        b64u(json.dumps(claims, separators=(",", ":")).encode())
+    sig = hmac.new(secret.encode(), signing.encode(), hashlib.sha256).digest()
+    return signing + "." + b64u(sig)
+
+
+def verify(secret, token):
+    """Return (claims, None) or (None, reason)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None, "malformed"
+    try:
+        header = json.loads(unb64u(parts[0]))
+        claims = json.loads(unb64u(parts[1]))
+        sig = unb64u(parts[2])
+    except (ValueError, UnicodeDecodeError):
+        return None, "malformed"
+    if not isinstance(header, dict) or header.get("alg") != "HS256" \
+            or not isinstance(claims, dict):
+        return None, "unknown"
+    want = hmac.new(secret.encode(), (parts[0] + "." + parts[1]).encode(),
+                    hashlib.sha256).digest()
+    if not hmac.compare_digest(want, sig):
+        return None, "bad-signature"
+    exp = claims.get("exp")
+    if exp is not None:
+        if not isinstance(exp, (int, float)) or exp <= time.time():
+            return None, "expired"
+    return claims, None
+
+
+# ---------------------------------------------------------------- logging
+
+class Log:
+    def __init__(self, path):
+        self.lock = threading.Lock()
+        self.f = open(path, "a", buffering=1) if path else sys.stderr
+
+    def __call__(self, line):
+        with self.lock:
+            self.f.write(line + "\n")
+            self.f.flush()
+
+
+# ---------------------------------------------------------------- TLS over a socket, thread-safe for one reader + one writer
+
+class PeerEOF(Exception):
+    pass
+
+
+class TLS:
+    """A server-side TLS connection driven through memory BIOs, so that the
+    double decides exactly which bytes go into which record and whether a
+    close_notify is sent. One thread may read while another writes."""
+
+    def __init__(self, sock, ctx):
+        self.sock = sock
+        self.inc = ssl.MemoryBIO()
+        self.out = ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self.inc, self.out, server_side=True)
+        self.lock = threading.Lock()       # guards obj and the BIOs
+        self.send_lock = threading.Lock()  # keeps socket writes in BIO order
+        self.sni = None
+
+    def flush(self):
+        with self.send_lock:
+            with self.lock:
+                data = self.out.read()
+            if data:
+                self.sock.sendall(data)
+
+    def _fill(self):
+        data = self.sock.recv(65536)
+        with self.lock:
+            if data:
+                self.inc.write(data)
+            else:
+                self.inc.write_eof()
+        return bool(data)
+
+    def handshake(self):
+        while True:
+            try:
+                with self.lock:
+                    self.obj.do_handshake()
+                self.flush()
+                return
+            except ssl.SSLWantReadError:
+                self.flush()
+                if not self._fill():
+                    raise PeerEOF("EOF during handshake")
+            except ssl.SSLError:
+                try:
+                    self.flush()  # our alert, if any
+                except OSError:
+                    pass
+                raise
+
+    def recv(self):
+        """Application bytes; raises PeerEOF('notify'|'ragged'|'reset')."""
+        while True:
+            try:
+                with self.lock:
+                    data = self.obj.read(65536)
+                if self.out.pending:
+                    self.flush()
+                if not data:
+                    raise PeerEOF("notify")
+                return data
+            except ssl.SSLWantReadError:
+                try:
+                    self._fill()
+                except (ConnectionResetError, OSError):
+                    raise PeerEOF("reset")
+            except ssl.SSLZeroReturnError:
+                raise PeerEOF("notify")
+            except ssl.SSLEOFError:
+                raise PeerEOF("ragged")
+
+    def send(self, data):
+        with self.lock:
+            view = memoryview(data)
+            while view:
+                n = self.obj.write(view)
+                view = view[n:]
+        self.flush()
+
+    def close_notify(self):
+        with self.lock:
+            try:
+                self.obj.unwrap()
+            except (ssl.SSLWantReadError, ssl.SSLError):
+                pass
+        self.flush()
+
+
+# ---------------------------------------------------------------- HTTP
+
+def parse_request(raw):
+    text = raw.decode("latin-1")
+    lines = text.split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        return None
+    headers = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        if ":" not in line:
+            return None
+        k, v = line.split(":", 1)
+        headers.append((k.strip().lower(), v.strip()))
+    return parts[0], parts[1], headers
+
+
+def header(headers, name):
+    for k, v in headers:
+        if k == name:
+            return v
+    return None
+
+
+def response(code, extra=(), body=None, ctype="text/html; charset=utf-8"):
+    lines = ["HTTP/1.1 %d %s" % (code, REASONS.get(code, "Unknown"))]
+    lines.append("date: " + formatdate(usegmt=True))
+    lines.append("server: envoy")
+    lines.extend(extra)
+    if code != 200 or body is not None:
+        if body is None:
+            body = ("<!DOCTYPE html><html><head><title>%d %s</title></head>"
+                    "<body><h1>%d %s</h1><p>pomerium test double</p></body>"
+                    "</html>" % (code, REASONS.get(code, "Unknown"), code,
+                                 REASONS.get(code, "Unknown")))
+        body = body.encode() if isinstance(body, str) else body
+        lines.append("content-type: " + ctype)
+        lines.append("content-length: %d" % len(body))
+    else:
+        body = b""
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def split_hostport(hp):
+    if hp.startswith("["):
+        host, _, rest = hp[1:].partition("]")
+        return host, int(rest.lstrip(":"))
+    host, _, port = hp.rpartition(":")
+    return host, int(port)
+
+
+def is_loopback_host(host):
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# ---------------------------------------------------------------- the server
+
+class Double:
+    def __init__(self, args):
+        self.a = args
+        self.log = Log(args.log)
+        self.routes = {}
+        for frm, to, users in args.route or []:
+            self.routes[frm] = (to, None if users == "*" else
+                                set(u for u in users.split(",") if u))
+        self.states = {}
+        self.states_lock = threading.Lock()
+        self.ctx = self.make_ctx()
+        self.port = None
+
+    def make_ctx(self):
+        a = self.a
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3 if a.tls13_only \
+            else ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(a.cert, a.key)
+        ctx.set_alpn_protocols(["http/1.1"])
+        if a.client_ca:
+            ctx.load_verify_locations(a.client_ca)
+            ctx.verify_mode = ssl.CERT_REQUIRED if a.mtls_mode == "reject" \
+                else ssl.CERT_OPTIONAL
+
+        def sni_cb(obj, name, _ctx):
+            obj.sni_seen = name
+        ctx.sni_callback = sni_cb
+        return ctx
+
+    # -------------------------------------------------- listeners
+    def serve(self):
+        socks = []
+        port = self.a.port
+        for addr in self.a.listen or ["127.0.0.1"]:
+            fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if fam == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind((addr, port))
+            s.listen(128)
+            port = s.getsockname()[1]
+            socks.append(s)
+        self.port = port
+        if self.a.port_file:
+            tmp = self.a.port_file + ".tmp"
+            with open(tmp, "w") as f:
+                f.write("%d\n" % port)
+            os.rename(tmp, self.a.port_file)
+        for s in socks[1:]:
+            threading.Thread(target=self.accept_loop, args=(s,),
+                             daemon=True).start()
+        self.accept_loop(socks[0])
+
+    def accept_loop(self, ls):
+        while True:
+            conn, peer = ls.accept()
+            threading.Thread(target=self.handle, args=(conn,),
+                             daemon=True).start()
+
+    # -------------------------------------------------- one connection
+    def handle(self, sock):
+        tls = TLS(sock, self.ctx)
+        try:
+            sock.settimeout(15)
+            try:
+                tls.handshake()
+            except (ssl.SSLError, PeerEOF, OSError) as e:
+                self.log("HANDSHAKE-FAILED %s" % str(e).replace("\n", " "))
+                return
+            tls.sni = getattr(tls.obj, "sni_seen", None)
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                if len(buf) > MAX_HEADER:
+                    tls.send(response(431, ["connection: close"]))
+                    tls.close_notify()
+                    return
+                try:
+                    buf += tls.recv()
+                except PeerEOF:
+                    return
+            head, _, rest = buf.partition(b"\r\n\r\n")
+            req = parse_request(head)
+            if req is None:
+                self.log("BAD-REQUEST 400")
+                tls.send(response(400, ["connection: close"]))
+                tls.close_notify()
+                return
+            method, target, headers = req
+            if method == "CONNECT":
+                self.connect(tls, target, headers, rest)
+            else:
+                self.http(tls, method, target, headers)
+        except (OSError, PeerEOF, ssl.SSLError):
+            pass
+        finally:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def token_of(self, headers):
+        v = header(headers, "authorization")
+        if v is not None:
+            if v.startswith("Pomerium "):
+                return v[len("Pomerium "):].strip(), "authorization"
+            if v.startswith("Bearer Pomerium-"):
+                return v[len("Bearer Pomerium-"):].strip(), "bearer"
+        v = header(headers, "x-pomerium-authorization")
+        if v is not None:
+            if v.startswith("Pomerium "):
+                v = v[len("Pomerium "):]
+            return v.strip(), "x-pomerium-authorization"
+        return None, "none"
+
+    def client_cn(self, tls):
+        try:
+            cert = tls.obj.getpeercert()
+        except (ValueError, ssl.SSLError):
+            return None
+        if not cert:
+            return None
+        for rdn in cert.get("subject", ()):
+            for k, v in rdn:
+                if k == "commonName":
+                    return v
+        return "?"
+
+    def reply(self, tls, what, target, code, token, via, user, extra=(),
+              body=None, ctype="text/html; charset=utf-8"):
+        cn = self.client_cn(tls)
+        self.log("%s %s %d token=%s via=%s user=%s sni=%s alpn=%s client_cert=%s" % (
+            what, target, code, "yes" if token else "no", via, user or "-",
+            tls.sni or "-", tls.obj.selected_alpn_protocol() or "-",
+            (cn or "-").replace(" ", "_")))
+        if code != 200:
+            tls.send(response(code, list(extra) + ["connection: close"], body,
+                              ctype))
+            tls.close_notify()
+
+    def connect(self, tls, target, headers, rest):
+        a = self.a
+        token, via = self.token_of(headers)
+        if a.silent:
+            self.log("CONNECT %s silent token=%s" % (target, "yes" if token else "no"))
+            try:
+                while True:
+                    tls.recv()
+            except (PeerEOF, OSError, ssl.SSLError):
+                return
+        if a.raw_response is not None:
+            self.log("CONNECT %s raw token=%s" % (target, "yes" if token else "no"))
+            tls.send(a.raw_response.encode("latin-1"))
+            tls.close_notify()
+            return
+        if a.status:
+            extra = []
+            if a.status in (301, 302, 307, 308):
+                extra.append("location: " + self.signin_url(headers, "https://%s/" % target))
+            self.reply(tls, "CONNECT", target, a.status, token, via, None, extra)
+            return
+        if a.client_ca and a.mtls_mode == "policy" and not self.client_cn(tls):
+            self.reply(tls, "CONNECT", target, 495, token, via, None)
+            return
+        route = self.routes.get(target)
+        if route is None:
+            self.reply(tls, "CONNECT", target, 404, token, via, None)
+            return
+        if not token:
+            self.reply(tls, "CONNECT", target, 302, token, via, None,
+                       ["location: " + self.signin_url(headers, "https://%s/" % target)])
+            return
+        claims, why = verify(a.secret, token)
+        if claims is None:
+            self.reply(tls, "CONNECT", target, 401, token, via, "(%s)" % why)
+            return
+        user = claims.get("email") or claims.get("sub")
+        to, users = route
+        if users is not None and claims.get("sub") not in users \
+                and claims.get("email") not in users:
+            self.reply(tls, "CONNECT", target, 403, token, via, user)
+            return
+        try:
+            up = socket.create_connection(split_hostport(to), timeout=5)
+        except (OSError, ValueError):
+            self.reply(tls, "CONNECT", target, 503, token, via, user)
+            return
+        first = b""
+        up_eof = False
+        if a.coalesce:
+            up.settimeout(0.5)
+            try:
+                first = up.recv(16384 - 256)
+                up_eof = not first
+            except socket.timeout:
+                pass
+            except OSError:
+                up_eof = True
+        up.settimeout(None)
+        tls.sock.settimeout(None)
+        self.reply(tls, "CONNECT", target, 200, token, via, user)
+        tls.send(response(200) + first)  # one write: one TLS record
+        self.splice(tls, up, target, rest, up_eof, len(first))
+
+    def close_tunnel(self, tls, full):
+        """The double ends the tunnel: close_notify (unless abrupt), then FIN
+        (and, when full, stop reading too)."""
+        try:
+            if self.a.close_mode == "notify":
+                tls.close_notify()
+            tls.sock.shutdown(socket.SHUT_RDWR if full else socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def splice(self, tls, up, target, rest, up_eof, down0):
+        stats = {"up": 0, "down": down0, "client_eof": "-"}
+        timers = []
+
+        def later(secs, fn):
+            t = threading.Timer(secs, fn)
+            t.daemon = True
+            timers.append(t)
+            t.start()
+
+        def stop_reading_client():
+            try:
+                tls.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        def up_to_client():
+            try:
+                while not up_eof:
+                    data = up.recv(65536)
+                    if not data:
+                        break
+                    stats["down"] += len(data)
+                    tls.send(data)
+            except (OSError, ssl.SSLError):
+                pass
+            self.close_tunnel(tls, full=False)
+            # the client has 10 s to go away, then the double stops reading
+            later(10, stop_reading_client)
+
+        t = threading.Thread(target=up_to_client, daemon=True)
+        t.start()
+        if self.a.close_after is not None:
+            def close_now():
+                self.close_tunnel(tls, full=True)
+                try:
+                    up.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            later(self.a.close_after, close_now)
+        try:
+            if rest:
+                stats["up"] += len(rest)
+                up.sendall(rest)
+            while True:
+                data = tls.recv()
+                stats["up"] += len(data)
+                up.sendall(data)
+        except PeerEOF as e:
+            stats["client_eof"] = str(e)
+        except (OSError, ssl.SSLError) as e:
+            stats["client_eof"] = "error:" + type(e).__name__
+        try:
+            up.shutdown(socket.SHUT_WR)  # half-close: the answer still flows
+        except OSError:
+            pass
+        t.join()
+        for x in timers:
+            x.cancel()
+        up.close()
+        self.log("END %s client_eof=%s up=%d down=%d" % (
+            target, stats["client_eof"], stats["up"], stats["down"]))
+
+    # -------------------------------------------------- login API
+    def signin_url(self, headers, redirect):
+        host = header(headers, "host") or "localhost:%d" % self.port
+        nonce = secrets.token_urlsafe(16)
+        with self.states_lock:
+            self.states[nonce] = (redirect, time.time())
+        return "https://%s/.pomerium/sign_in?pomerium_state=%s" % (host, nonce)
+
+    def http(self, tls, method, target, headers):
+        token, via = self.token_of(headers)
+        u = urllib.parse.urlsplit(target)
+        path = u.path
+        q = urllib.parse.parse_qs(u.query)
+        if path == "/.pomerium/api/v1/login":
+            if method != "GET":
+                return self.reply(tls, method, path, 405, token, via, None,
+                                  ["allow: GET"])
+            redirect = q.get("pomerium_redirect_uri", [None])[0]
+            if not redirect:
+                return self.reply(tls, method, path, 404, token, via, None)
+            if not is_loopback_host(urllib.parse.urlsplit(redirect).hostname):
+                return self.reply(tls, method, path, 400, token, via, None)
+            url = self.signin_url(headers, redirect)
+            self.reply(tls, method, path, 200, token, via, None)
+            tls.send(response(200, ["connection: close"], url, "text/plain"))
+            tls.close_notify()
+            return
+        if path == "/.pomerium/sign_in":
+            nonce = q.get("pomerium_state", [None])[0]
+            with self.states_lock:
+                st = self.states.get(nonce)
+            if method != "GET":
+                return self.reply(tls, method, path, 405, token, via, None)
+            if st is None or time.time() - st[1] > self.a.signin_ttl:
+                return self.reply(tls, method, path, 400, token, via, None)
+            redirect = st[0]
+            r = urllib.parse.urlsplit(redirect)
+            jwt = mint(self.a.secret, self.a.signin_user)
+            query = (r.query + "&" if r.query else "") + \
+                urllib.parse.urlencode({"pomerium_jwt": jwt})
+            loc = urllib.parse.urlunsplit((r.scheme, r.netloc, r.path, query,
+                                           r.fragment))
+            return self.reply(tls, method, path, 302, token, via,
+                              self.a.signin_user, ["location: " + loc])
+        self.reply(tls, method, path, 404, token, via, None)
+
+
+# ---------------------------------------------------------------- upstream test servers
+
+def upstream(a):
+    fam = socket.AF_INET6 if ":" in a.listen else socket.AF_INET
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((a.listen, a.port))
+    ls.listen(16)
+    tmp = a.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % ls.getsockname()[1])
+    os.rename(tmp, a.port_file)
+    count = [0]
+
+    def send_file(c, path):
+        with open(path, "rb") as f:
+            while True:
+                chunk = f.read(65536)
+                if not chunk:
+                    break
+                c.sendall(chunk)
+
+    def drain(c, out=None):
+        while True:
+            d = c.recv(65536)
+            if not d:
+                return
+            if out:
+                out.write(d)
+
+    def handle(c, n):
+        try:
+            if a.mode == "echo":
+                while True:
+                    d = c.recv(65536)
+                    if not d:
+                        break
+                    c.sendall(d)
+                c.shutdown(socket.SHUT_WR)
+            elif a.mode == "xfer":
+                save = a.save if n == 1 else "%s.%d" % (a.save, n)
+                with open(save + ".part", "wb") as out:
+                    def sender():
+                        try:
+                            send_file(c, a.send)
+                            c.shutdown(socket.SHUT_WR)
+                        except OSError:
+                            pass
+                    t = threading.Thread(target=sender, daemon=True)
+                    t.start()
+                    drain(c, out)
+                    t.join()
+                os.rename(save + ".part", save)
+            elif a.mode == "reply":
+                drain(c)
+                time.sleep(a.delay)
+                send_file(c, a.send)
+                c.shutdown(socket.SHUT_WR)
+            elif a.mode == "hold":
+                drain(c)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    while True:
+        c, _ = ls.accept()
+        count[0] += 1
+        threading.Thread(target=handle, args=(c, count[0]), daemon=True).start()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    u = sub.add_parser("upstream")
+    u.add_argument("mode", choices=["echo", "xfer", "reply", "hold"])
+    u.add_argument("--listen", default="127.0.0.1")
+    u.add_argument("--port", type=int, default=0)
+    u.add_argument("--port-file", required=True)
+    u.add_argument("--send")
+    u.add_argument("--save")
+    u.add_argument("--delay", type=float, default=0)
+
+    s = sub.add_parser("serve")
+    s.add_argument("--cert", required=True)
+    s.add_argument("--key", required=True)
+    s.add_argument("--secret", required=True)
+    s.add_argument("--listen", action="append")
+    s.add_argument("--port", type=int, default=0)
+    s.add_argument("--port-file")
+    s.add_argument("--route", nargs=3, action="append",
+                   metavar=("FROM", "TO", "USERS"))
+    s.add_argument("--log")
+    s.add_argument("--client-ca")
+    s.add_argument("--mtls-mode", choices=["reject", "policy"], default="reject")
+    s.add_argument("--tls13-only", action="store_true")
+    s.add_argument("--coalesce", action="store_true")
+    s.add_argument("--status", type=int)
+    s.add_argument("--raw-response")
+    s.add_argument("--silent", action="store_true")
+    s.add_argument("--close-after", type=float)
+    s.add_argument("--close-mode", choices=["notify", "abrupt"], default="notify")
+    s.add_argument("--signin-user", default="alice@example.com")
+    s.add_argument("--signin-ttl", type=float, default=300)
+
+    m = sub.add_parser("mint")
+    m.add_argument("--secret", required=True)
+    m.add_argument("--sub", required=True)
+    m.add_argument("--email")
+    m.add_argument("--exp", type=int)
+
+    v = sub.add_parser("verify")
+    v.add_argument("--secret", required=True)
+    v.add_argument("token")
+
+    a = p.parse_args()
+    if a.cmd == "upstream":
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        upstream(a)
+        return 0
+    if a.cmd == "mint":
+        print(mint(a.secret, a.sub, a.email, a.exp))
+        return 0
+    if a.cmd == "verify":
+        claims, why = verify(a.secret, a.token.strip())
+        if claims is None:
+            print("invalid: " + why, file=sys.stderr)
+            return 1
+        print(json.dumps(claims, sort_keys=True))
+        return 0
+    if a.raw_response is not None:
+        a.raw_response = a.raw_response.encode("latin-1").decode("unicode_escape")
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    signal.signal(signal.SIGINT, lambda *_: os._exit(0))
+    Double(a).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
