@@ -1,0 +1,497 @@
+# world.sh — shared bash functions for pom-proxy's black-box tests.
+#
+#   #!/bin/bash
+#   . "$(dirname "$0")/lib/world.sh"
+#   watchdog 120
+#   pki; start_sshd; start_double --route ssh.corp.test:22 127.0.0.1:$SSHD_PORT '*'
+#   ...
+#   done_testing
+#
+# What it sets up on sourcing:
+#   T               a fresh temporary directory (removed at exit unless
+#                   POM_KEEP=1 or a test failed: then kept and named)
+#   POM_PROXY       the binary under test (default: $PWD/pom-proxy)
+#   XDG_CACHE_HOME  $T/cache, so pom-proxy's cache is isolated per test
+#   LIB             the directory of this file; DOUBLE the test double
+# Every process started through spawn/start_* is recorded and ended, with
+# its descendants, at exit (TERM, then KILL), by process id.
+# Nothing here listens on anything but 127.0.0.1 or ::1.
+
+set -u
+LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+DOUBLE=$LIB/pomerium_double.py
+: "${POM_PROXY:=$PWD/pom-proxy}"
+export POM_PROXY
+_TEST_NAME=$(basename "$0" .t)
+T=$(mktemp -d "${TMPDIR:-/tmp}/pom-$_TEST_NAME.XXXXXX")
+chmod 755 "$T"  # squid drops privileges and must reach its files
+export XDG_CACHE_HOME=$T/cache
+SECRET=double-shared-secret-$RANDOM$RANDOM
+# pom-proxy must not pick up a token or trust from the caller's environment
+unset POM_PROXY_SERVICE_ACCOUNT POM_PROXY_SERVICE_ACCOUNT_FILE LOG_LEVEL \
+	HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
+
+_PIDS=()
+_N=0
+_FAILED=0
+_PLANNED=
+
+# ------------------------------------------------------------------ TAP
+
+plan() { _PLANNED=$1; echo "1..$1"; }
+
+# _tap COND DESC — print one result (COND: 0 = pass)
+_tap() {
+	_N=$((_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_N - $2"
+	else
+		echo "not ok $_N - $2"
+		_FAILED=$((_FAILED + 1))
+		echo "#   failed at ${BASH_SOURCE[2]:-?} line ${BASH_LINENO[1]:-?}"
+	fi
+	return "$1"
+}
+
+# ok DESC CMD [ARGS...] — passes when CMD exits 0
+ok() {
+	local desc=$1
+	shift
+	"$@"
+	_tap $? "$desc"
+}
+
+# nok DESC CMD [ARGS...] — passes when CMD exits non-zero
+nok() {
+	local desc=$1
+	shift
+	if "$@"; then _tap 1 "$desc"; else _tap 0 "$desc"; fi
+}
+
+# is GOT WANT DESC
+is() {
+	if [ "$1" = "$2" ]; then
+		_tap 0 "$3"
+	else
+		_tap 1 "$3"
+		diag "     got: '$1'"
+		diag "expected: '$2'"
+		return 1
+	fi
+}
+
+# like GOT REGEX DESC (bash extended regex)
+like() {
+	if [[ $1 =~ $2 ]]; then
+		_tap 0 "$3"
+	else
+		_tap 1 "$3"
+		diag "     got: '$1'"
+		diag "expected to match: $2"
+		return 1
+	fi
+}
+
+# unlike GOT REGEX DESC
+unlike() {
+	if [[ $1 =~ $2 ]]; then
+		_tap 1 "$3"
+		diag "     got: '$1'"
+		diag "expected not to match: $2"
+		return 1
+	else
+		_tap 0 "$3"
+	fi
+}
+
+diag() { local l; while IFS= read -r l; do echo "# $l"; done <<<"$*"; }
+
+# diag_file FILE [LINES] — the tail of FILE as diagnostics
+diag_file() {
+	[ -e "$1" ] || { diag "($1: missing)"; return 0; }
+	diag "--- $1"
+	diag "$(tail -n "${2:-20}" "$1")"
+}
+
+done_testing() {
+	[ -n "$_PLANNED" ] || echo "1..$_N"
+	[ "$_FAILED" -eq 0 ]
+}
+
+bail() { echo "Bail out! $*"; exit 255; }
+
+# ------------------------------------------------------------------ processes
+
+# spawn NAME CMD [ARGS...] — run CMD in the background, stdout/stderr in
+# $T/NAME.out and $T/NAME.err; its pid is in LAST_PID and recorded.
+spawn() {
+	local name=$1
+	shift
+	"$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null &
+	LAST_PID=$!
+	_PIDS+=("$LAST_PID")
+}
+
+# descendants PID — every descendant pid of PID, deepest last
+descendants() {
+	local c
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		echo "$c"
+		descendants "$c"
+	done
+}
+
+# kill_tree PID [SIG] — PID and all its descendants, by pid
+kill_tree() {
+	local sig=${2:-TERM} all
+	all="$1 $(descendants "$1")"
+	# shellcheck disable=SC2086
+	kill -s "$sig" $all 2>/dev/null
+	return 0
+}
+
+# alive PID — true when PID exists and is not a zombie
+alive() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[ -n "$st" ] && [[ $st != Z* ]]
+}
+
+# wait_gone PID SECS — true when PID ends within SECS
+wait_gone() {
+	local i=0 n=$(($2 * 10))
+	while alive "$1"; do
+		[ $i -ge $n ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 0
+}
+
+_cleanup() {
+	local rc=$? p all=""
+	trap - EXIT TERM INT HUP ALRM
+	for p in "${_PIDS[@]}" ${_WATCHDOG:-}; do
+		all="$all $p $(descendants "$p")"
+	done
+	if [ -n "${all// /}" ]; then
+		# shellcheck disable=SC2086
+		kill -TERM $all 2>/dev/null
+		for p in $all; do
+			wait_gone "$p" 3 || kill -KILL "$p" 2>/dev/null
+		done
+		wait "${_PIDS[@]}" 2>/dev/null
+	fi
+	if [ "$_FAILED" -ne 0 ] || [ $rc -ne 0 ] || [ "${POM_KEEP:-0}" = 1 ]; then
+		echo "# kept $T for inspection"
+	else
+		rm -rf "$T"
+	fi
+	exit $rc
+}
+trap _cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
+
+# watchdog SECS — the whole test is ended (and fails) after SECS seconds
+watchdog() {
+	local me=$$
+	(
+		trap - EXIT
+		sleep "$1"
+		echo "not ok - watchdog: $_TEST_NAME ran longer than $1 s"
+		kill -ALRM "$me" 2>/dev/null
+		sleep 10
+		# the shell is stuck in a foreground command: end what it started
+		for p in $(descendants "$me"); do
+			[ "$p" = "$BASHPID" ] || kill -KILL "$p" 2>/dev/null
+		done
+	) </dev/null &
+	_WATCHDOG=$!
+	trap '_FAILED=$((_FAILED + 1)); exit 142' ALRM
+}
+
+# ------------------------------------------------------------------ waiting
+
+# wait_file FILE [SECS] — until FILE exists and is non-empty
+wait_file() {
+	local i=0 n=$((${2:-15} * 10))
+	while [ ! -s "$1" ]; do
+		[ $i -ge $n ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# wait_port HOST PORT [SECS] — until a TCP connect to HOST:PORT succeeds
+wait_port() {
+	python3 - "$1" "$2" "${3:-15}" <<'EOF'
+import socket, sys, time
+host, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+end = time.time() + secs
+while time.time() < end:
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+EOF
+}
+
+# free_port [ADDR] — a port that was free a moment ago on ADDR (127.0.0.1)
+free_port() {
+	python3 -c '
+import socket, sys
+a = sys.argv[1]
+s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET)
+s.bind((a, 0))
+print(s.getsockname()[1])' "${1:-127.0.0.1}"
+}
+
+# closed_port — a loopback port with nothing listening (connect: refused)
+closed_port() { free_port 127.0.0.1; }
+
+# ------------------------------------------------------------------ fixtures
+
+# need CMD... — a missing tool is an installation bug: fail loudly
+need() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			bail "$c not installed (run: sh tests/deps.sh check)"
+	done
+}
+
+# pki — the test PKI in $T/pki (tests/lib/mkcerts.sh); sets PKI
+pki() {
+	PKI=$T/pki
+	[ -x "$LIB/mkcerts.sh" ] || [ -f "$LIB/mkcerts.sh" ] || bail "tests/lib/mkcerts.sh missing"
+	bash "$LIB/mkcerts.sh" "$PKI" || bail "mkcerts.sh failed"
+	chmod 755 "$PKI"
+}
+
+# mint_token [SUB] [EXP] — an HS256 token the double accepts (SUB default
+# alice@example.com; EXP: unix time of the exp claim, none by default)
+mint_token() {
+	if [ -n "${2:-}" ]; then
+		python3 "$DOUBLE" mint --secret "$SECRET" --sub "${1:-alice@example.com}" --exp "$2"
+	else
+		python3 "$DOUBLE" mint --secret "$SECRET" --sub "${1:-alice@example.com}"
+	fi
+}
+
+# token_file [SUB] [EXP] — mint a token into a new 0600 file; prints its path
+_TOKENS=0
+token_file() {
+	_TOKENS=$((_TOKENS + 1))
+	local f=$T/token$_TOKENS
+	(umask 077 && mint_token "$@" >"$f")
+	echo "$f"
+}
+
+# start_double [ARGS...] — the Pomerium test double with $PKI/server.pem,
+# $SECRET, on 127.0.0.1 unless ARGS say --listen. Sets DOUBLE_PORT,
+# DOUBLE_LOG, DOUBLE_PID (the last one started).
+_DOUBLES=0
+start_double() {
+	_DOUBLES=$((_DOUBLES + 1))
+	local n=double$_DOUBLES listen=(--listen 127.0.0.1) a
+	for a in "$@"; do [ "$a" = --listen ] && listen=(); done
+	DOUBLE_LOG=$T/$n.log
+	: >"$DOUBLE_LOG"
+	spawn "$n" python3 "$DOUBLE" serve --cert "$PKI/server.pem" --key "$PKI/server.key" \
+		--secret "$SECRET" --port-file "$T/$n.port" --log "$DOUBLE_LOG" "${listen[@]}" "$@"
+	DOUBLE_PID=$LAST_PID
+	if ! wait_file "$T/$n.port" 15; then
+		diag_file "$T/$n.err"
+		bail "the Pomerium double did not start"
+	fi
+	DOUBLE_PORT=$(cat "$T/$n.port")
+}
+
+# start_upstream MODE [ARGS...] — a plain TCP test server (see the double's
+# "upstream" subcommand). Sets UPSTREAM_PORT, UPSTREAM_PID.
+_UPSTREAMS=0
+start_upstream() {
+	_UPSTREAMS=$((_UPSTREAMS + 1))
+	local n=upstream$_UPSTREAMS
+	spawn "$n" python3 "$DOUBLE" upstream "$@" --port-file "$T/$n.port"
+	UPSTREAM_PID=$LAST_PID
+	wait_file "$T/$n.port" 15 || { diag_file "$T/$n.err"; bail "upstream did not start"; }
+	UPSTREAM_PORT=$(cat "$T/$n.port")
+}
+
+# start_sshd [CONFIG LINES...] — a throw-away sshd on 127.0.0.1 and ::1,
+# root (or the current user) by key only. Sets SSHD_PORT, SSHD_PID, SSHD_LOG,
+# USER_KEY, KNOWN_HOSTS, SSH_USER.
+start_sshd() {
+	local d=$T/ssh sshd=/usr/sbin/sshd
+	[ -x "$sshd" ] || bail "sshd not installed (openssh-server)"
+	need ssh ssh-keygen
+	mkdir -p "$d"
+	if [ ! -d /run/sshd ]; then
+		mkdir -p /run/sshd 2>/dev/null && chmod 755 /run/sshd ||
+			bail "/run/sshd is missing and cannot be created (run as root)"
+	fi
+	ssh-keygen -q -t ed25519 -N '' -C pom-test-host -f "$d/host_key" || bail "ssh-keygen"
+	ssh-keygen -q -t ed25519 -N '' -C pom-test-user -f "$d/user_key" || bail "ssh-keygen"
+	cp "$d/user_key.pub" "$d/authorized_keys"
+	SSHD_PORT=$(free_port 127.0.0.1)
+	SSH_USER=$(id -un)
+	cat >"$d/sshd_config" <<EOF
+ListenAddress 127.0.0.1:$SSHD_PORT
+ListenAddress [::1]:$SSHD_PORT
+HostKey $d/host_key
+PidFile none
+AuthorizedKeysFile $d/authorized_keys
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PrintMotd no
+PrintLastLog no
+AcceptEnv none
+X11Forwarding no
+Subsystem sftp internal-sftp
+LogLevel VERBOSE
+EOF
+	local l
+	for l in "$@"; do echo "$l" >>"$d/sshd_config"; done
+	"$sshd" -t -f "$d/sshd_config" || bail "sshd config rejected"
+	spawn sshd "$sshd" -D -e -f "$d/sshd_config"
+	SSHD_PID=$LAST_PID
+	SSHD_LOG=$T/sshd.err
+	USER_KEY=$d/user_key
+	KNOWN_HOSTS=$d/known_hosts
+	if ! wait_port 127.0.0.1 "$SSHD_PORT" 15; then
+		diag_file "$SSHD_LOG"
+		bail "sshd did not start"
+	fi
+}
+
+# start_squid — squid (squid-openssl) with an https_port on 127.0.0.1
+# using $PKI/server.pem, CONNECT allowed only to loopback addresses, all
+# its files under $T/squid, in the foreground. Sets SQUID_PORT, SQUID_PID,
+# SQUID_DIR.
+start_squid() {
+	need squid
+	local d=$T/squid user=proxy
+	SQUID_DIR=$d
+	mkdir -p "$d"
+	cp "$PKI/server.pem" "$PKI/server.key" "$d/"
+	SQUID_PORT=$(free_port 127.0.0.1)
+	[ "$(id -u)" = 0 ] || user=$(id -un)
+	cat >"$d/squid.conf" <<EOF
+https_port 127.0.0.1:$SQUID_PORT tls-cert=$d/server.pem tls-key=$d/server.key
+acl loopback_dst dst 127.0.0.0/8 ::1
+acl CONNECT method CONNECT
+http_access allow CONNECT loopback_dst
+http_access deny all
+# never ask a resolver outside this machine
+dns_nameservers 127.0.0.1
+hosts_file /etc/hosts
+pid_filename $d/squid.pid
+cache_log $d/cache.log
+access_log stdio:$d/access.log
+cache_store_log none
+coredump_dir $d
+cache deny all
+cache_mem 8 MB
+netdb_filename none
+pinger_enable off
+shutdown_lifetime 1 seconds
+max_filedescriptors 1024
+cache_effective_user $user
+EOF
+	if [ "$(id -u)" = 0 ]; then
+		chown -R "$user" "$d"
+		chmod 600 "$d/server.key"
+	fi
+	# -n: a service name of our own, so concurrent squids do not share
+	# shared-memory segments
+	spawn squid squid -N -d 1 -n "pomtest$$" -f "$d/squid.conf"
+	SQUID_PID=$LAST_PID
+	if ! wait_port 127.0.0.1 "$SQUID_PORT" 30; then
+		diag_file "$T/squid.err"
+		diag_file "$d/cache.log"
+		bail "squid did not start"
+	fi
+}
+
+# ------------------------------------------------------------------ clients
+
+# pp_cmd [OPTIONS...] — a ProxyCommand string for the double on localhost:
+# "$POM_PROXY --pomerium-url https://localhost:$DOUBLE_PORT
+#  --alternate-ca-path $PKI/ca.pem OPTIONS... %h:%p"
+pp_cmd() {
+	local s="$POM_PROXY --pomerium-url https://localhost:$DOUBLE_PORT --alternate-ca-path $PKI/ca.pem" a
+	for a in "$@"; do s="$s $(printf '%q' "$a")"; done
+	echo "$s %h:%p"
+}
+
+_ssh_opts() {
+	SSH_OPTS=(-F /dev/null -i "$USER_KEY" -o IdentitiesOnly=yes -o IdentityAgent=none
+		-o StrictHostKeyChecking=no -o UserKnownHostsFile="$KNOWN_HOSTS"
+		-o BatchMode=yes -o ConnectTimeout=15 -o LogLevel=ERROR
+		-o ServerAliveInterval=0 -o ProxyCommand="$1")
+}
+
+# ssh_via PROXYCOMMAND HOST [SSH ARGS / COMMAND...] — a real ssh through
+# PROXYCOMMAND as $SSH_USER@HOST (bounded by SSH_TIMEOUT, default 60 s)
+ssh_via() {
+	local pc=$1 host=$2
+	shift 2
+	_ssh_opts "$pc"
+	timeout -k 5 "${SSH_TIMEOUT:-60}" ssh "${SSH_OPTS[@]}" "$SSH_USER@$host" "$@"
+}
+
+# scp_via PROXYCOMMAND SRC DST — scp (SFTP protocol) through PROXYCOMMAND;
+# remote paths as HOST:PATH (the user is added)
+scp_via() {
+	local pc=$1 src=$2 dst=$3
+	_ssh_opts "$pc"
+	[[ $src == *:* && $src != /* ]] && src=$SSH_USER@$src
+	[[ $dst == *:* && $dst != /* ]] && dst=$SSH_USER@$dst
+	timeout -k 5 "${SCP_TIMEOUT:-120}" scp -q "${SSH_OPTS[@]}" "$src" "$dst"
+}
+
+# run_pp [ARGS...] — pom-proxy with stdin from /dev/null (or $PP_STDIN),
+# bounded by PP_TIMEOUT (default 30 s). Sets RC, OUT (stdout), ERR (stderr).
+run_pp() {
+	timeout -k 5 "${PP_TIMEOUT:-30}" "$POM_PROXY" "$@" <"${PP_STDIN:-/dev/null}" \
+		>"$T/pp.out" 2>"$T/pp.err"
+	RC=$?
+	OUT=$(cat "$T/pp.out")
+	ERR=$(cat "$T/pp.err")
+}
+
+# expect_failure WANT_RC ERR_REGEX DESC — after run_pp: exit code WANT_RC,
+# exactly one stderr line, starting "pom-proxy: " and matching ERR_REGEX
+# (case-insensitive), nothing on stdout.
+expect_failure() {
+	local want=$1 re=$2 desc=$3 lines
+	is "$RC" "$want" "$desc: exit code $want" || diag "stderr: $ERR"
+	lines=$(wc -l <"$T/pp.err")
+	is "$lines" 1 "$desc: exactly one stderr line" || diag "stderr: $ERR"
+	like "$ERR" '^pom-proxy: ' "$desc: message starts with 'pom-proxy: '"
+	if [ -n "$re" ]; then
+		local lc=${ERR,,}
+		like "$lc" "$re" "$desc: message says /$re/"
+	fi
+	is "$(stat -c %s "$T/pp.out")" 0 "$desc: nothing on stdout"
+}
+
+# count_log REGEX [FILE] — lines of the double's log matching REGEX
+count_log() { grep -cE "$1" "${2:-$DOUBLE_LOG}"; }
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# random_file PATH MiB
+random_file() { head -c "$(($2 * 1024 * 1024))" /dev/urandom >"$1"; }
+
+# pom_built — true when $POM_PROXY is an executable file
+pom_built() { [ -x "$POM_PROXY" ] || bail "$POM_PROXY not built (run make)"; }
