@@ -1,0 +1,366 @@
+#include "token.h"
+#include "log.h"
+#include "privfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *token_source_name(enum token_source src)
+{
+	switch (src) {
+	case TOKEN_ARG: return "--service-account";
+	case TOKEN_ARG_FILE: return "--service-account-file";
+	case TOKEN_ENV: return "POM_PROXY_SERVICE_ACCOUNT";
+	case TOKEN_ENV_FILE: return "POM_PROXY_SERVICE_ACCOUNT_FILE";
+	case TOKEN_CACHE: return "the token cache";
+	default: return "no token";
+	}
+}
+
+int token_chars_ok(const char *t)
+{
+	if (!*t)
+		return 0;
+	for (; *t; t++) {
+		unsigned char c = (unsigned char)*t;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || strchr("-._~+/=", c)))
+			return 0;
+	}
+	return 1;
+}
+
+/* base64url (or standard) value of c, or -1. */
+static int b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z') return c - 'A';
+	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+	if (c >= '0' && c <= '9') return c - '0' + 52;
+	if (c == '-' || c == '+') return 62;
+	if (c == '_' || c == '/') return 63;
+	return -1;
+}
+
+/* Decode unpadded base64url; returns length or -1. */
+static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t size)
+{
+	unsigned acc = 0, bits = 0;
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] == '=')
+			break;
+		int v = b64val((unsigned char)in[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n >= size)
+				return -1;
+			out[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return (long)n;
+}
+
+/* A tiny bounded JSON walker: enough to find a top-level member. */
+struct json { const unsigned char *p, *end; int depth; };
+
+static void js_ws(struct json *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+/* Skip a string at j->p (which is '"'); set *s,*n to its raw content. */
+static int js_string(struct json *j, const unsigned char **s, size_t *n)
+{
+	const unsigned char *start = ++j->p;
+	while (j->p < j->end && *j->p != '"') {
+		if (*j->p == '\\')
+			j->p++;
+		j->p++;
+	}
+	if (j->p >= j->end)
+		return -1;
+	*s = start;
+	*n = (size_t)(j->p - start);
+	j->p++;
+	return 0;
+}
+
+static int js_skip_value(struct json *j)
+{
+	const unsigned char *s;
+	size_t n;
+	js_ws(j);
+	if (j->p >= j->end)
+		return -1;
+	if (*j->p == '"')
+		return js_string(j, &s, &n);
+	if (*j->p == '{' || *j->p == '[') {
+		int depth = 0;
+		while (j->p < j->end) {
+			unsigned char c = *j->p;
+			if (c == '"') {
+				if (js_string(j, &s, &n) < 0)
+					return -1;
+				continue;
+			}
+			if (c == '{' || c == '[') {
+				if (++depth > 32)
+					return -1;
+			} else if (c == '}' || c == ']') {
+				if (--depth == 0) {
+					j->p++;
+					return 0;
+				}
+			}
+			j->p++;
+		}
+		return -1;
+	}
+	while (j->p < j->end && *j->p != ',' && *j->p != '}' && *j->p != ']' &&
+	       *j->p != ' ' && *j->p != '\n' && *j->p != '\r' && *j->p != '\t')
+		j->p++;
+	return 0;
+}
+
+/* Find the top-level numeric member "exp"; 1 found, 0 absent, -1 bad. */
+static int json_exp(const unsigned char *text, size_t len, long long *exp)
+{
+	struct json j = { text, text + len, 0 };
+	js_ws(&j);
+	if (j.p >= j.end || *j.p++ != '{')
+		return -1;
+	for (;;) {
+		const unsigned char *k;
+		size_t kn;
+		js_ws(&j);
+		if (j.p < j.end && *j.p == '}')
+			return 0;
+		if (j.p >= j.end || *j.p != '"' || js_string(&j, &k, &kn) < 0)
+			return -1;
+		js_ws(&j);
+		if (j.p >= j.end || *j.p++ != ':')
+			return -1;
+		js_ws(&j);
+		if (kn == 3 && memcmp(k, "exp", 3) == 0 && j.p < j.end &&
+		    *j.p >= '0' && *j.p <= '9') {
+			long long v = 0;
+			while (j.p < j.end && *j.p >= '0' && *j.p <= '9' && v < 1000000000000000LL)
+				v = v * 10 + (*j.p++ - '0');
+			*exp = v;
+			return 1;
+		}
+		if (js_skip_value(&j) < 0)
+			return -1;
+		js_ws(&j);
+		if (j.p < j.end && *j.p == ',') {
+			j.p++;
+			continue;
+		}
+		if (j.p < j.end && *j.p == '}')
+			return 0;
+		return -1;
+	}
+}
+
+int token_expired(const char *token, long long now)
+{
+	unsigned char payload[TOKEN_MAX];
+	const char *dot1 = strchr(token, '.');
+	if (!dot1)
+		return 0;
+	const char *dot2 = strchr(dot1 + 1, '.');
+	if (!dot2)
+		return 0;
+	long n = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), payload, sizeof payload);
+	long long exp;
+	if (n <= 0 || json_exp(payload, (size_t)n, &exp) != 1)
+		return 0;
+	return exp < now;
+}
+
+/* Strip surrounding whitespace in place. */
+static void trim(char *s)
+{
+	size_t n = strlen(s), i = 0;
+	while (n > 0 && strchr(" \t\r\n", s[n - 1]))
+		s[--n] = '\0';
+	while (s[i] && strchr(" \t\r\n", s[i]))
+		i++;
+	memmove(s, s + i, n - i + 1);
+}
+
+/* Read a user-named token file (symlinks allowed: secret mounts use them). */
+static int read_token_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	size_t got = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + got, size - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+		if (got == size - 1) {
+			close(fd);
+			errno = EFBIG;
+			return -1;
+		}
+	}
+	close(fd);
+	buf[got] = '\0';
+	return 0;
+}
+
+/* Check an explicitly given token; logs and returns -1 if unusable. */
+static int check_explicit(char *buf, const char *what)
+{
+	trim(buf);
+	if (!*buf) {
+		log_error("%s: the token is empty", what);
+		return -1;
+	}
+	if (!token_chars_ok(buf)) {
+		log_error("%s: the token contains characters a JWT cannot have", what);
+		return -1;
+	}
+	if (token_expired(buf, (long long)time(NULL))) {
+		log_error("%s: the token has expired (its exp claim is in the past)", what);
+		return -1;
+	}
+	return 0;
+}
+
+static int copy_token(char *buf, size_t size, const char *t, const char *what)
+{
+	size_t n = strlen(t);
+	if (n >= size || n > TOKEN_MAX) {
+		log_error("%s: the token is too long", what);
+		return -1;
+	}
+	memcpy(buf, t, n + 1);
+	return check_explicit(buf, what);
+}
+
+int token_cache_path(char *buf, size_t size, const char *authority, int create)
+{
+	char dir[4096];
+	if (privfile_cache_dir(dir, sizeof dir, create) < 0)
+		return -1;
+	int n = snprintf(buf, size, "%s/tokens", dir);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (create && mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -1;
+	n = snprintf(buf, size, "%s/tokens/%s", dir, authority);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+int token_cache_store(const char *authority, const char *token)
+{
+	char path[4096];
+	if (!token_chars_ok(token)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (token_cache_path(path, sizeof path, authority, 1) < 0)
+		return -1;
+	return privfile_write(path, token, strlen(token));
+}
+
+int token_find(char *buf, size_t size, const struct token_options *o,
+	       const char *authority, enum token_source *src)
+{
+	const char *env;
+	buf[0] = '\0';
+	*src = TOKEN_NONE;
+	if (o->service_account) {
+		*src = TOKEN_ARG;
+		return copy_token(buf, size, o->service_account, "--service-account");
+	}
+	const char *file = o->service_account_file;
+	enum token_source fsrc = TOKEN_ARG_FILE;
+	if (!file && (env = getenv("POM_PROXY_SERVICE_ACCOUNT")) && *env) {
+		*src = TOKEN_ENV;
+		return copy_token(buf, size, env, "POM_PROXY_SERVICE_ACCOUNT");
+	}
+	if (!file && (env = getenv("POM_PROXY_SERVICE_ACCOUNT_FILE")) && *env) {
+		file = env;
+		fsrc = TOKEN_ENV_FILE;
+	}
+	if (file) {
+		*src = fsrc;
+		if (read_token_file(file, buf, size) < 0) {
+			log_error("cannot read service account token file %s: %s", file,
+				  errno == EINVAL ? "not a regular file" :
+				  errno == EFBIG ? "too large for a token" : strerror(errno));
+			return -1;
+		}
+		return check_explicit(buf, file);
+	}
+
+	char path[4096];
+	if (token_cache_path(path, sizeof path, authority, 0) < 0) {
+		log_debug(1, "no token cache directory: %s", strerror(errno));
+		return 0;
+	}
+	ssize_t n = privfile_read(path, buf, size - 1);
+	if (n < 0) {
+		if (errno != ENOENT)
+			log_warn("ignoring cached token %s: %s", path,
+				 errno == ELOOP ? "it is a symbolic link" :
+				 errno == EINVAL ? "not a regular file" :
+				 errno == EPERM ? "not private to this user (mode or owner)" :
+				 errno == EFBIG ? "too large" : strerror(errno));
+		else
+			log_debug(1, "no cached token for %s", authority);
+		buf[0] = '\0';
+		return 0;
+	}
+	buf[n] = '\0';
+	trim(buf);
+	if (!token_chars_ok(buf)) {
+		log_warn("ignoring cached token %s: it is not a token", path);
+		buf[0] = '\0';
+		return 0;
+	}
+	if (token_expired(buf, (long long)time(NULL))) {
+		log_debug(1, "cached token for %s has expired; not sending it", authority);
+		buf[0] = '\0';
+		return 0;
+	}
+	*src = TOKEN_CACHE;
+	log_debug(1, "using the cached token for %s", authority);
+	return 0;
+}

@@ -1,0 +1,280 @@
+#include "splice.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SPLICE_CLOSE_MS 1000
+
+/* The stream the loop drives: the TLS engine, or plain buffers that
+ * mimic its four directions (SENDAPP/SENDREC share "up", RECVREC/RECVAPP
+ * share "down"). */
+struct stream {
+	br_ssl_engine_context *eng;
+	struct splice_plain *plain;
+};
+
+static unsigned st_state(const struct stream *s)
+{
+	if (s->eng)
+		return br_ssl_engine_current_state(s->eng);
+	const struct splice_plain *p = s->plain;
+	unsigned st = 0;
+	if (p->closed && p->up_len == 0)
+		return BR_SSL_CLOSED;
+	if (p->up_len)
+		st |= BR_SSL_SENDREC;
+	else if (!p->closed)
+		st |= BR_SSL_SENDAPP;
+	st |= p->down_len ? BR_SSL_RECVAPP : BR_SSL_RECVREC;
+	return st;
+}
+
+/* Which buffer: local input goes to SENDAPP, network output comes from
+ * SENDREC, network input goes to RECVREC, local output comes from RECVAPP. */
+enum dir { SENDAPP, SENDREC, RECVREC, RECVAPP };
+
+static unsigned char *st_buf(const struct stream *s, enum dir d, size_t *len)
+{
+	if (s->eng) {
+		switch (d) {
+		case SENDAPP: return br_ssl_engine_sendapp_buf(s->eng, len);
+		case SENDREC: return br_ssl_engine_sendrec_buf(s->eng, len);
+		case RECVREC: return br_ssl_engine_recvrec_buf(s->eng, len);
+		default: return br_ssl_engine_recvapp_buf(s->eng, len);
+		}
+	}
+	struct splice_plain *p = s->plain;
+	switch (d) {
+	case SENDAPP:
+		if (p->up_len || p->closed)
+			return NULL;
+		*len = sizeof p->up;
+		return p->up;
+	case SENDREC:
+		*len = p->up_len;
+		return p->up_len ? p->up + p->up_off : NULL;
+	case RECVREC:
+		if (p->down_len)
+			return NULL;
+		*len = sizeof p->down;
+		return p->down;
+	default:
+		*len = p->down_len;
+		return p->down_len ? p->down + p->down_off : NULL;
+	}
+}
+
+static void st_ack(const struct stream *s, enum dir d, size_t n)
+{
+	if (s->eng) {
+		switch (d) {
+		case SENDAPP: br_ssl_engine_sendapp_ack(s->eng, n); break;
+		case SENDREC: br_ssl_engine_sendrec_ack(s->eng, n); break;
+		case RECVREC: br_ssl_engine_recvrec_ack(s->eng, n); break;
+		default: br_ssl_engine_recvapp_ack(s->eng, n); break;
+		}
+		return;
+	}
+	struct splice_plain *p = s->plain;
+	switch (d) {
+	case SENDAPP: p->up_off = 0; p->up_len = n; break;
+	case SENDREC: p->up_off += n; p->up_len -= n; break;
+	case RECVREC: p->down_off = 0; p->down_len = n; break;
+	default: p->down_off += n; p->down_len -= n; break;
+	}
+}
+
+static void st_flush(const struct stream *s)
+{
+	if (s->eng)
+		br_ssl_engine_flush(s->eng, 0);
+}
+
+static void st_close(const struct stream *s)
+{
+	if (s->eng)
+		br_ssl_engine_close(s->eng);
+	else
+		s->plain->closed = 1;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Add (fd, events) to the poll set, merging with an entry for the same fd.
+ * Returns the index used. */
+static int add_fd(struct pollfd *pfd, int *n, int fd, short events)
+{
+	for (int i = 0; i < *n; i++)
+		if (pfd[i].fd == fd) {
+			pfd[i].events |= events;
+			return i;
+		}
+	pfd[*n].fd = fd;
+	pfd[*n].events = events;
+	pfd[*n].revents = 0;
+	return (*n)++;
+}
+
+static int is_again(int e)
+{
+	return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
+}
+
+void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
+		const struct splice_fds *fds, const sigset_t *wait_mask,
+		volatile sig_atomic_t *stop, struct splice_result *res)
+{
+	struct stream s = { eng, plain };
+	struct pollfd pfd[4];
+	int in_eof = 0, net_eof = 0, closing = 0;
+	long close_deadline = 0;
+
+	memset(res, 0, sizeof *res);
+	if (!eng)
+		memset(plain, 0, sizeof *plain);
+
+	for (;;) {
+		unsigned st = st_state(&s);
+		if (st & BR_SSL_CLOSED) {
+			res->tls_error = eng ? br_ssl_engine_last_error(eng) : 0;
+			if (!closing)
+				res->end = res->tls_error ? SPLICE_TLS_ERROR : SPLICE_PEER_CLOSED;
+			return;
+		}
+		if (closing && (!(st & BR_SSL_SENDREC) || now_ms() >= close_deadline))
+			return;
+		if (net_eof && !(st & BR_SSL_RECVAPP)) {
+			res->end = SPLICE_PEER_EOF;
+			return;
+		}
+
+		/* Interest comes from the engine state alone. */
+		int n = 0, i_lin = -1, i_lout, i_nin = -1, i_nout = -1;
+		short lout_ev = (!closing && (st & BR_SSL_RECVAPP)) ? POLLOUT : 0;
+		i_lout = add_fd(pfd, &n, fds->local_out, lout_ev);
+		if (!closing && !in_eof && (st & BR_SSL_SENDAPP))
+			i_lin = add_fd(pfd, &n, fds->local_in, POLLIN);
+		if (!closing && !net_eof && (st & BR_SSL_RECVREC))
+			i_nin = add_fd(pfd, &n, fds->net_in, POLLIN);
+		if (st & BR_SSL_SENDREC)
+			i_nout = add_fd(pfd, &n, fds->net_out, POLLOUT);
+
+		struct timespec ts, *tsp = NULL;
+		if (closing) {
+			long left = close_deadline - now_ms();
+			ts.tv_sec = left / 1000;
+			ts.tv_nsec = (left % 1000) * 1000000;
+			tsp = &ts;
+		}
+		int r = ppoll(pfd, (nfds_t)n, tsp, wait_mask);
+		if (r < 0 && errno != EINTR) {
+			res->end = SPLICE_IO_ERROR;
+			res->sys_errno = errno;
+			return;
+		}
+		if (*stop && !closing) {
+			res->end = SPLICE_SIGNALLED;
+			goto start_close;
+		}
+		if (r <= 0)
+			continue;
+
+		/* Local output: deliver plaintext, or notice ssh went away. */
+		short rev = pfd[i_lout].revents;
+		int lout_shared = fds->local_out == fds->local_in;
+		if (!closing && ((rev & POLLERR) || ((rev & POLLHUP) && (!lout_shared || in_eof)))) {
+			res->end = SPLICE_LOCAL_GONE;
+			goto start_close;
+		}
+		if (lout_ev && (rev & (POLLOUT | POLLERR | POLLHUP))) {
+			size_t len;
+			unsigned char *buf;
+			while ((buf = st_buf(&s, RECVAPP, &len)) != NULL) {
+				ssize_t w = write(fds->local_out, buf, len);
+				if (w > 0) {
+					st_ack(&s, RECVAPP, (size_t)w);
+					res->down += (unsigned long long)w;
+					continue;
+				}
+				if (w < 0 && is_again(errno))
+					break;
+				res->end = SPLICE_LOCAL_GONE;
+				res->sys_errno = errno;
+				goto start_close;
+			}
+		}
+
+		/* Network output: records to send. */
+		if (i_nout >= 0 && (pfd[i_nout].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			size_t len;
+			unsigned char *buf = st_buf(&s, SENDREC, &len);
+			if (buf) {
+				ssize_t w = write(fds->net_out, buf, len);
+				if (w > 0) {
+					st_ack(&s, SENDREC, (size_t)w);
+				} else if (!(w < 0 && is_again(errno))) {
+					res->end = SPLICE_IO_ERROR;
+					res->sys_errno = w < 0 ? errno : EPIPE;
+					return;
+				}
+			}
+		}
+		if (closing)
+			continue;
+
+		/* Network input: record bytes for the engine. */
+		if (i_nin >= 0 && (pfd[i_nin].revents & (POLLIN | POLLERR | POLLHUP))) {
+			size_t len;
+			unsigned char *buf = st_buf(&s, RECVREC, &len);
+			if (buf) {
+				ssize_t rd = read(fds->net_in, buf, len);
+				if (rd > 0) {
+					st_ack(&s, RECVREC, (size_t)rd);
+				} else if (rd == 0) {
+					net_eof = 1;
+				} else if (!is_again(errno)) {
+					res->end = SPLICE_IO_ERROR;
+					res->sys_errno = errno;
+					return;
+				}
+			}
+		}
+
+		/* Local input: drain until it would block, then flush once, so
+		 * a keystroke goes out at once and bulk data fills records. */
+		if (i_lin >= 0 && (pfd[i_lin].revents & (POLLIN | POLLERR | POLLHUP))) {
+			size_t len;
+			unsigned char *buf;
+			int got = 0;
+			while ((buf = st_buf(&s, SENDAPP, &len)) != NULL) {
+				ssize_t rd = read(fds->local_in, buf, len);
+				if (rd > 0) {
+					st_ack(&s, SENDAPP, (size_t)rd);
+					res->up += (unsigned long long)rd;
+					got = 1;
+					continue;
+				}
+				if (rd < 0 && is_again(errno))
+					break;
+				in_eof = 1; /* EOF, or an error we treat as one */
+				break;
+			}
+			if (got || in_eof)
+				st_flush(&s);
+		}
+		continue;
+
+	start_close:
+		closing = 1;
+		close_deadline = now_ms() + SPLICE_CLOSE_MS;
+		st_close(&s);
+	}
+}

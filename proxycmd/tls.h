@@ -1,0 +1,76 @@
+/* tls: BearSSL configured as pom-proxy's TLS client, and its errors in
+ * words. Everything is caller-owned; nothing here allocates except
+ * tls_identity_load. */
+#ifndef POM_TLS_H
+#define POM_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <bearssl.h>
+#include "log.h"
+#include "verify.h"
+
+#define TLS_CHAIN_MAX 8
+
+/* A client certificate chain and its private key (mutual TLS). */
+struct tls_identity {
+	br_x509_certificate chain[TLS_CHAIN_MAX]; /* end-entity first */
+	size_t chain_len;
+	unsigned char *storage;                  /* backs the chain's DER */
+	br_skey_decoder_context key;             /* the decoded private key */
+	int key_type;                            /* BR_KEYTYPE_RSA or _EC */
+};
+
+/* Load the PEM certificate chain at cert_path and the PEM private key
+ * (RSA PRIVATE KEY, EC PRIVATE KEY or unencrypted PRIVATE KEY) at
+ * key_path. Returns 0, or -1 after one log_error line naming the file. */
+int tls_identity_load(struct tls_identity *id, const char *cert_path, const char *key_path);
+
+/* Wipe the key and free the storage. */
+void tls_identity_free(struct tls_identity *id);
+
+/* How the proxy's certificate is checked. */
+struct tls_params {
+	const char *server_name;          /* host name (SNI + name check), or NULL for an IP */
+	const unsigned char *ip;          /* IP literal bytes when server_name is NULL */
+	size_t ip_len;                    /* 4 or 16 */
+	const br_x509_trust_anchor *tas;
+	size_t ta_count;
+	int insecure;                     /* --disable-tls-verification */
+	const struct tls_identity *identity; /* or NULL */
+};
+
+/* One TLS client connection: contexts and the full-size bidirectional
+ * buffer (BR_SSL_BUFSIZE_BIDI). */
+struct tls_client {
+	br_ssl_client_context cc;
+	br_x509_minimal_context xc;
+	verify_ip_context xip;
+	verify_none_context xnone;
+	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+};
+
+/* Configure t for one handshake: TLS 1.2 only, ECDHE with AES-GCM first
+ * then ChaCha20-Poly1305, ALPN "http/1.1", no renegotiation, 32 bytes of
+ * getrandom() entropy, and the verification p asks for. Returns 0, or -1
+ * (after log_error) when the engine cannot be set up. */
+int tls_client_init(struct tls_client *t, const struct tls_params *p);
+
+/* The engine of t. */
+static inline br_ssl_engine_context *tls_engine(struct tls_client *t)
+{
+	return &t->cc.eng;
+}
+
+/* A sentence for a br_ssl_engine_last_error() code (never NULL). */
+const char *tls_error_text(int err);
+
+/* The exit class for a handshake that failed with err: EXIT_VERIFY for
+ * certificate checks, EXIT_CLIENTCERT when the proxy rejected our client
+ * certificate, EXIT_CONNECT for a transport error, else EXIT_TLS. */
+enum pom_exit tls_error_exit(int err);
+
+/* IANA-style name of a negotiated cipher suite, e.g. "ECDHE-RSA-AES128-GCM-SHA256". */
+const char *tls_suite_name(uint16_t suite);
+
+#endif

@@ -1,0 +1,286 @@
+#include "tunnel.h"
+#include "net.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef POM_VERSION
+#define POM_VERSION "dev"
+#endif
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum pump_result { PUMP_OK, PUMP_CLOSED, PUMP_TIMEOUT, PUMP_EOF, PUMP_IOERR };
+
+/* Drive the engine's record I/O on fd until its state has one of the
+ * bits in want, it closes, the peer hangs up, or deadline passes. */
+static enum pump_result pump_until(br_ssl_engine_context *eng, int fd, unsigned want,
+				   long deadline)
+{
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(eng);
+		if (st & BR_SSL_CLOSED)
+			return PUMP_CLOSED;
+		if (st & want)
+			return PUMP_OK;
+		struct pollfd pfd = { fd, 0, 0 };
+		if (st & BR_SSL_SENDREC)
+			pfd.events |= POLLOUT;
+		if (st & BR_SSL_RECVREC)
+			pfd.events |= POLLIN;
+		long left = deadline - now_ms();
+		if (left <= 0)
+			return PUMP_TIMEOUT;
+		int r = poll(&pfd, 1, (int)left);
+		if (r < 0 && errno != EINTR)
+			return PUMP_IOERR;
+		if (r <= 0)
+			continue;
+		size_t len;
+		unsigned char *buf;
+		if ((pfd.revents & (POLLOUT | POLLERR | POLLHUP)) &&
+		    (buf = br_ssl_engine_sendrec_buf(eng, &len)) != NULL) {
+			ssize_t w = write(fd, buf, len);
+			if (w > 0)
+				br_ssl_engine_sendrec_ack(eng, (size_t)w);
+			else if (!(w < 0 && (errno == EAGAIN || errno == EINTR)))
+				return PUMP_IOERR;
+		}
+		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) &&
+		    (buf = br_ssl_engine_recvrec_buf(eng, &len)) != NULL) {
+			ssize_t rd = read(fd, buf, len);
+			if (rd > 0)
+				br_ssl_engine_recvrec_ack(eng, (size_t)rd);
+			else if (rd == 0)
+				return PUMP_EOF;
+			else if (errno != EAGAIN && errno != EINTR)
+				return PUMP_IOERR;
+		}
+	}
+}
+
+/* Report a failed pump during the handshake or the CONNECT exchange. */
+static enum pom_exit pump_failure(struct tunnel *t, const struct dest *d, enum pump_result r,
+				  const char *phase, int timeout_ms)
+{
+	int err = br_ssl_engine_last_error(tls_engine(t->tls));
+	switch (r) {
+	case PUMP_TIMEOUT:
+		log_error("proxy %s:%u did not complete %s within %d ms", d->proxy_host,
+			  d->proxy_port, phase, timeout_ms);
+		return EXIT_PROTOCOL;
+	case PUMP_EOF:
+	case PUMP_IOERR:
+		if (err == 0) {
+			log_error("proxy %s:%u closed the connection during %s%s%s", d->proxy_host,
+				  d->proxy_port, phase, r == PUMP_IOERR ? ": " : "",
+				  r == PUMP_IOERR ? strerror(errno) : "");
+			return strcmp(phase, "the TLS handshake") == 0 ? EXIT_TLS : EXIT_PROTOCOL;
+		}
+		/* fall through: the engine knows better */
+	default:
+		break;
+	}
+	enum pom_exit code = tls_error_exit(err);
+	log_error("%s with proxy %s:%u failed: %s",
+		  code == EXIT_VERIFY ? "certificate verification" : "TLS", d->proxy_host,
+		  d->proxy_port, tls_error_text(err));
+	return code;
+}
+
+/* Send the request and read the answer over TLS. */
+static enum pom_exit exchange_tls(struct tunnel *t, const struct dest *d, const char *req,
+				  size_t req_len, long deadline, int timeout_ms)
+{
+	br_ssl_engine_context *eng = tls_engine(t->tls);
+	enum pump_result r;
+	size_t off = 0, len;
+	unsigned char *buf;
+
+	while (off < req_len) {
+		if ((r = pump_until(eng, t->fd, BR_SSL_SENDAPP, deadline)) != PUMP_OK)
+			return pump_failure(t, d, r, "the CONNECT request", timeout_ms);
+		buf = br_ssl_engine_sendapp_buf(eng, &len);
+		if (len > req_len - off)
+			len = req_len - off;
+		memcpy(buf, req + off, len);
+		br_ssl_engine_sendapp_ack(eng, len);
+		off += len;
+	}
+	br_ssl_engine_flush(eng, 0);
+	while (t->resp.state == HTTP_MORE) {
+		if ((r = pump_until(eng, t->fd, BR_SSL_RECVAPP, deadline)) != PUMP_OK)
+			return pump_failure(t, d, r, "its answer to CONNECT", timeout_ms);
+		buf = br_ssl_engine_recvapp_buf(eng, &len);
+		/* ack only the header bytes: the rest is tunnel data */
+		size_t used = http_parser_feed(&t->resp, buf, len);
+		if (used)
+			br_ssl_engine_recvapp_ack(eng, used);
+	}
+	return EXIT_OK;
+}
+
+/* The same over plain TCP; bytes after the header go to plain->down. */
+static enum pom_exit exchange_plain(struct tunnel *t, const struct dest *d, const char *req,
+				    size_t req_len, long deadline, int timeout_ms)
+{
+	struct splice_plain *p = t->plain;
+	size_t off = 0;
+	memset(p, 0, sizeof *p);
+	while (off < req_len || t->resp.state == HTTP_MORE) {
+		struct pollfd pfd = { t->fd, off < req_len ? POLLOUT : POLLIN, 0 };
+		long left = deadline - now_ms();
+		if (left <= 0) {
+			log_error("proxy %s:%u did not answer CONNECT within %d ms", d->proxy_host,
+				  d->proxy_port, timeout_ms);
+			return EXIT_PROTOCOL;
+		}
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		if (off < req_len) {
+			ssize_t w = write(t->fd, req + off, req_len - off);
+			if (w < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (w <= 0)
+				goto closed;
+			off += (size_t)w;
+			continue;
+		}
+		ssize_t rd = read(t->fd, p->down, sizeof p->down);
+		if (rd < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (rd <= 0)
+			goto closed;
+		size_t used = http_parser_feed(&t->resp, p->down, (size_t)rd);
+		p->down_off = used;
+		p->down_len = (size_t)rd - used;
+	}
+	return EXIT_OK;
+closed:
+	log_error("proxy %s:%u closed the connection before answering CONNECT%s%s",
+		  d->proxy_host, d->proxy_port, errno ? ": " : "", errno ? strerror(errno) : "");
+	return EXIT_PROTOCOL;
+}
+
+enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
+{
+	const struct dest *d = c->dest;
+	char peer[80], authority[DEST_HOST_MAX + 8], req[TUNNEL_REQ_MAX];
+	enum pom_exit code;
+	long t0 = now_ms();
+
+	http_parser_init(&t->resp);
+	t->fd = net_connect(d->proxy_host, d->proxy_port, c->timeout_ms, peer, sizeof peer, &code);
+	if (t->fd < 0)
+		return code;
+	log_debug(1, "connected to %s (%s) in %ld ms", d->proxy_host, peer, now_ms() - t0);
+
+	if (dest_authority(authority, sizeof authority, d->dest_host, d->dest_port) < 0)
+		goto toolong;
+	int req_len = http_connect_request(req, sizeof req, authority, c->token,
+					   "pom-proxy/" POM_VERSION);
+	if (req_len < 0)
+		goto toolong;
+
+	long deadline = now_ms() + c->timeout_ms;
+	if (d->tls) {
+		struct tls_params p = *c->tls;
+		p.server_name = d->proxy_ip_family ? NULL : d->proxy_host;
+		p.ip = d->proxy_ip;
+		p.ip_len = d->proxy_ip_family == 4 ? 4 : 16;
+		if (tls_client_init(t->tls, &p) < 0) {
+			code = EXIT_LOCAL;
+			goto fail;
+		}
+		long th = now_ms();
+		enum pump_result r = pump_until(tls_engine(t->tls), t->fd, BR_SSL_SENDAPP, deadline);
+		if (r != PUMP_OK) {
+			code = pump_failure(t, d, r, "the TLS handshake", c->timeout_ms);
+			goto fail;
+		}
+		br_ssl_session_parameters sp;
+		br_ssl_engine_get_session_parameters(tls_engine(t->tls), &sp);
+		log_debug(1, "TLS 1.2 %s with %s in %ld ms%s", tls_suite_name(sp.cipher_suite),
+			  d->proxy_host, now_ms() - th, p.insecure ? " (NOT VERIFIED)" : "");
+		code = exchange_tls(t, d, req, (size_t)req_len, deadline, c->timeout_ms);
+	} else {
+		code = exchange_plain(t, d, req, (size_t)req_len, deadline, c->timeout_ms);
+	}
+	explicit_bzero(req, sizeof req);
+	if (code != EXIT_OK)
+		goto fail;
+	if (t->resp.state == HTTP_ERROR) {
+		log_error("proxy %s:%u sent a malformed answer to CONNECT: %s", d->proxy_host,
+			  d->proxy_port, t->resp.error);
+		code = EXIT_PROTOCOL;
+		goto fail;
+	}
+	log_debug(1, "CONNECT %s: %d %s after %ld ms", authority, t->resp.status,
+		  t->resp.reason, now_ms() - t0);
+	return EXIT_OK;
+toolong:
+	log_error("cannot build the CONNECT request for %s: too long or invalid", d->dest_host);
+	code = EXIT_USAGE;
+fail:
+	explicit_bzero(req, sizeof req);
+	tunnel_close(t);
+	return code;
+}
+
+enum pom_exit tunnel_status_exit(const struct tunnel *t, const struct dest *d, int sent_token)
+{
+	char dst[DEST_HOST_MAX + 8], px[DEST_HOST_MAX + 8];
+	int s = t->resp.status;
+	dest_authority(dst, sizeof dst, d->dest_host, d->dest_port);
+	dest_authority(px, sizeof px, d->proxy_host, d->proxy_port);
+	switch (s) {
+	case 301: case 302: case 303: case 307: case 308:
+		if (sent_token)
+			log_error("sign-in required: proxy %s refused the token for %s "
+				  "(HTTP %d, redirect to sign-in): the session has ended", px, dst, s);
+		else
+			log_error("sign-in required: no token for proxy %s (HTTP %d, redirect to "
+				  "sign-in); give one with --service-account-file", px, s);
+		return EXIT_SIGNIN;
+	case 401:
+		log_error("sign-in required: proxy %s refused the token for %s "
+			  "(401 Unauthorized: expired or invalid)", px, dst);
+		return EXIT_SIGNIN;
+	case 403:
+		log_error("access denied: proxy %s's policy does not allow you to reach %s "
+			  "(403 Forbidden)", px, dst);
+		return EXIT_DENIED;
+	case 404:
+		log_error("no route: proxy %s has no route for %s (404 Not Found)", px, dst);
+		return EXIT_NOROUTE;
+	case 502: case 503: case 504:
+		log_error("proxy %s cannot reach %s (%d %s)", px, dst, s, t->resp.reason);
+		return EXIT_UPSTREAM;
+	case 495:
+		log_error("proxy %s refused the client certificate (495 %s)", px, t->resp.reason);
+		return EXIT_CLIENTCERT;
+	case 450:
+		log_error("proxy %s's device policy refused this device (450 %s)", px,
+			  t->resp.reason);
+		return EXIT_CLIENTCERT;
+	default:
+		log_error("proxy %s answered CONNECT %s with \"%d %s\"", px, dst, s, t->resp.reason);
+		return EXIT_PROTOCOL;
+	}
+}
+
+void tunnel_close(struct tunnel *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}
