@@ -16,6 +16,8 @@
 #   dnsonly.pem/.key              EC leaf by ca, SAN DNS:localhost only
 #   expired.pem/.key              EC leaf by ca, validity wholly in the past
 #   untrusted.pem/.key            EC leaf signed by other-ca
+#   big.pem/.key                  EC leaf by ca, over 16 KiB of DER: the
+#                                 server SANs plus 400 more dNSNames
 #   client-ca.pem client-ca.key   client CA (EC P-256)
 #   client-rsa.pem/.key           RSA-2048 client cert by client-ca
 #   client-ec.pem/.key            EC client cert by client-ca
@@ -118,6 +120,12 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost
 
+[ ext_big ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = @san_big
+
 [ ext_client_ec ]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -127,7 +135,16 @@ extendedKeyUsage = clientAuth
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = clientAuth
+
+[ san_big ]
+DNS.1 = localhost
+DNS.2 = proxy.test
+IP.1 = 127.0.0.1
+IP.2 = ::1
 EOF
+for i in $(seq 3 402); do
+	echo "DNS.$i = name$i.a-long-label-that-makes-this-certificate-big.example"
+done >>"$cnf"
 
 export OPENSSL_CONF=$cnf
 
@@ -174,6 +191,7 @@ leaf wrongname "pom-proxy test wrong name" ec ca ext_wrongname
 leaf dnsonly "pom-proxy test dns only" ec ca ext_dnsonly
 leaf expired "pom-proxy test expired" ec ca ext_server_ec "$past_from" "$past_to"
 leaf untrusted "pom-proxy test untrusted" ec other-ca ext_server_ec
+leaf big "pom-proxy test big" ec ca ext_big
 
 leaf client-rsa "pom-proxy test client RSA" rsa client-ca ext_client_rsa
 leaf client-ec "pom-proxy test client EC" ec client-ca ext_client_ec
@@ -184,7 +202,7 @@ openssl pkcs8 -topk8 -nocrypt -in "$work/client-ec.key" \
 	-out "$work/client-ec.pk8" >>"$log" 2>&1
 
 for n in ca other-ca client-ca int-ca server chain server-rsa wrongname \
-	dnsonly expired untrusted client-rsa client-ec client-other; do
+	dnsonly expired untrusted big client-rsa client-ec client-other; do
 	mv -f "$work/$n.pem" "$work/$n.key" "$dir/"
 done
 mv -f "$work/client-ec.pk8" "$dir/"
