@@ -2,6 +2,8 @@
 #include "pem.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <time.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,7 +283,8 @@ const char *tls_error_text(int err)
 	case BR_ERR_X509_EMPTY_CHAIN: return "the proxy sent no certificate";
 	case BR_ERR_X509_UNSUPPORTED:
 		return "the proxy's certificate uses an unsupported algorithm (RSA-PSS and Ed25519 are not supported)";
-	case BR_ERR_X509_LIMIT_EXCEEDED: return "the proxy's certificate chain is too long";
+	case BR_ERR_X509_LIMIT_EXCEEDED: return "the proxy's certificate chain is too long (or, for a proxy "
+		       "addressed by IP, its certificate is over 16 KiB)";
 	case BR_ERR_X509_WRONG_KEY_TYPE: return "the proxy's certificate has an unexpected key type";
 	case BR_ERR_X509_BAD_SIGNATURE: return "a signature in the proxy's certificate chain is invalid";
 	case BR_ERR_X509_TIME_UNKNOWN: return "the current time is unknown";
@@ -328,3 +331,56 @@ const char *tls_suite_name(uint16_t suite)
 	default: return "unknown suite";
 	}
 }
+
+long tls_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+enum tls_pump_result tls_pump_until(br_ssl_engine_context *eng, int fd, unsigned want,
+				   long deadline)
+{
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(eng);
+		if (st & BR_SSL_CLOSED)
+			return TLS_PUMP_CLOSED;
+		if (st & want)
+			return TLS_PUMP_OK;
+		struct pollfd pfd = { fd, 0, 0 };
+		if (st & BR_SSL_SENDREC)
+			pfd.events |= POLLOUT;
+		if (st & BR_SSL_RECVREC)
+			pfd.events |= POLLIN;
+		long left = deadline - tls_now_ms();
+		if (left <= 0)
+			return TLS_PUMP_TIMEOUT;
+		int r = poll(&pfd, 1, (int)left);
+		if (r < 0 && errno != EINTR)
+			return TLS_PUMP_IOERR;
+		if (r <= 0)
+			continue;
+		size_t len;
+		unsigned char *buf;
+		if ((pfd.revents & (POLLOUT | POLLERR | POLLHUP)) &&
+		    (buf = br_ssl_engine_sendrec_buf(eng, &len)) != NULL) {
+			ssize_t w = write(fd, buf, len);
+			if (w > 0)
+				br_ssl_engine_sendrec_ack(eng, (size_t)w);
+			else if (!(w < 0 && (errno == EAGAIN || errno == EINTR)))
+				return TLS_PUMP_IOERR;
+		}
+		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) &&
+		    (buf = br_ssl_engine_recvrec_buf(eng, &len)) != NULL) {
+			ssize_t rd = read(fd, buf, len);
+			if (rd > 0)
+				br_ssl_engine_recvrec_ack(eng, (size_t)rd);
+			else if (rd == 0)
+				return TLS_PUMP_EOF;
+			else if (errno != EAGAIN && errno != EINTR)
+				return TLS_PUMP_IOERR;
+		}
+	}
+}
+

@@ -73,4 +73,22 @@ enum pom_exit tls_error_exit(int err);
 /* IANA-style name of a negotiated cipher suite, e.g. "ECDHE-RSA-AES128-GCM-SHA256". */
 const char *tls_suite_name(uint16_t suite);
 
+enum tls_pump_result {
+	TLS_PUMP_OK,      /* the state has a wanted bit */
+	TLS_PUMP_CLOSED,  /* the engine closed (see br_ssl_engine_last_error) */
+	TLS_PUMP_TIMEOUT, /* deadline passed */
+	TLS_PUMP_EOF,     /* the peer closed the connection */
+	TLS_PUMP_IOERR,   /* poll/read/write failed: errno */
+};
+
+/* Drive the engine's record I/O on the non-blocking socket fd until its
+ * state has one of the bits in want (e.g. BR_SSL_SENDAPP once the
+ * handshake is done), it closes, the peer hangs up, or the monotonic
+ * clock (tls_now_ms) reaches deadline_ms. Application data is not moved. */
+enum tls_pump_result tls_pump_until(br_ssl_engine_context *eng, int fd, unsigned want,
+				    long deadline_ms);
+
+/* Milliseconds on the monotonic clock. */
+long tls_now_ms(void);
+
 #endif

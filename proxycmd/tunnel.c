@@ -12,78 +12,23 @@
 #define POM_VERSION "dev"
 #endif
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-enum pump_result { PUMP_OK, PUMP_CLOSED, PUMP_TIMEOUT, PUMP_EOF, PUMP_IOERR };
-
-/* Drive the engine's record I/O on fd until its state has one of the
- * bits in want, it closes, the peer hangs up, or deadline passes. */
-static enum pump_result pump_until(br_ssl_engine_context *eng, int fd, unsigned want,
-				   long deadline)
-{
-	for (;;) {
-		unsigned st = br_ssl_engine_current_state(eng);
-		if (st & BR_SSL_CLOSED)
-			return PUMP_CLOSED;
-		if (st & want)
-			return PUMP_OK;
-		struct pollfd pfd = { fd, 0, 0 };
-		if (st & BR_SSL_SENDREC)
-			pfd.events |= POLLOUT;
-		if (st & BR_SSL_RECVREC)
-			pfd.events |= POLLIN;
-		long left = deadline - now_ms();
-		if (left <= 0)
-			return PUMP_TIMEOUT;
-		int r = poll(&pfd, 1, (int)left);
-		if (r < 0 && errno != EINTR)
-			return PUMP_IOERR;
-		if (r <= 0)
-			continue;
-		size_t len;
-		unsigned char *buf;
-		if ((pfd.revents & (POLLOUT | POLLERR | POLLHUP)) &&
-		    (buf = br_ssl_engine_sendrec_buf(eng, &len)) != NULL) {
-			ssize_t w = write(fd, buf, len);
-			if (w > 0)
-				br_ssl_engine_sendrec_ack(eng, (size_t)w);
-			else if (!(w < 0 && (errno == EAGAIN || errno == EINTR)))
-				return PUMP_IOERR;
-		}
-		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) &&
-		    (buf = br_ssl_engine_recvrec_buf(eng, &len)) != NULL) {
-			ssize_t rd = read(fd, buf, len);
-			if (rd > 0)
-				br_ssl_engine_recvrec_ack(eng, (size_t)rd);
-			else if (rd == 0)
-				return PUMP_EOF;
-			else if (errno != EAGAIN && errno != EINTR)
-				return PUMP_IOERR;
-		}
-	}
-}
 
 /* Report a failed pump during the handshake or the CONNECT exchange. */
-static enum pom_exit pump_failure(struct tunnel *t, const struct dest *d, enum pump_result r,
+static enum pom_exit pump_failure(struct tunnel *t, const struct dest *d, enum tls_pump_result r,
 				  const char *phase, int timeout_ms)
 {
 	int err = br_ssl_engine_last_error(tls_engine(t->tls));
 	switch (r) {
-	case PUMP_TIMEOUT:
+	case TLS_PUMP_TIMEOUT:
 		log_error("proxy %s:%u did not complete %s within %d ms", d->proxy_host,
 			  d->proxy_port, phase, timeout_ms);
 		return EXIT_PROTOCOL;
-	case PUMP_EOF:
-	case PUMP_IOERR:
+	case TLS_PUMP_EOF:
+	case TLS_PUMP_IOERR:
 		if (err == 0) {
 			log_error("proxy %s:%u closed the connection during %s%s%s", d->proxy_host,
-				  d->proxy_port, phase, r == PUMP_IOERR ? ": " : "",
-				  r == PUMP_IOERR ? strerror(errno) : "");
+				  d->proxy_port, phase, r == TLS_PUMP_IOERR ? ": " : "",
+				  r == TLS_PUMP_IOERR ? strerror(errno) : "");
 			return strcmp(phase, "the TLS handshake") == 0 ? EXIT_TLS : EXIT_PROTOCOL;
 		}
 		/* fall through: the engine knows better */
@@ -102,12 +47,12 @@ static enum pom_exit exchange_tls(struct tunnel *t, const struct dest *d, const 
 				  size_t req_len, long deadline, int timeout_ms)
 {
 	br_ssl_engine_context *eng = tls_engine(t->tls);
-	enum pump_result r;
+	enum tls_pump_result r;
 	size_t off = 0, len;
 	unsigned char *buf;
 
 	while (off < req_len) {
-		if ((r = pump_until(eng, t->fd, BR_SSL_SENDAPP, deadline)) != PUMP_OK)
+		if ((r = tls_pump_until(eng, t->fd, BR_SSL_SENDAPP, deadline)) != TLS_PUMP_OK)
 			return pump_failure(t, d, r, "the CONNECT request", timeout_ms);
 		buf = br_ssl_engine_sendapp_buf(eng, &len);
 		if (len > req_len - off)
@@ -118,7 +63,7 @@ static enum pom_exit exchange_tls(struct tunnel *t, const struct dest *d, const 
 	}
 	br_ssl_engine_flush(eng, 0);
 	while (t->resp.state == HTTP_MORE) {
-		if ((r = pump_until(eng, t->fd, BR_SSL_RECVAPP, deadline)) != PUMP_OK)
+		if ((r = tls_pump_until(eng, t->fd, BR_SSL_RECVAPP, deadline)) != TLS_PUMP_OK)
 			return pump_failure(t, d, r, "its answer to CONNECT", timeout_ms);
 		buf = br_ssl_engine_recvapp_buf(eng, &len);
 		/* ack only the header bytes: the rest is tunnel data */
@@ -138,7 +83,7 @@ static enum pom_exit exchange_plain(struct tunnel *t, const struct dest *d, cons
 	memset(p, 0, sizeof *p);
 	while (off < req_len || t->resp.state == HTTP_MORE) {
 		struct pollfd pfd = { t->fd, off < req_len ? POLLOUT : POLLIN, 0 };
-		long left = deadline - now_ms();
+		long left = deadline - tls_now_ms();
 		if (left <= 0) {
 			log_error("proxy %s:%u did not answer CONNECT within %d ms", d->proxy_host,
 				  d->proxy_port, timeout_ms);
@@ -176,13 +121,13 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 	const struct dest *d = c->dest;
 	char peer[80], authority[DEST_HOST_MAX + 8], req[TUNNEL_REQ_MAX];
 	enum pom_exit code;
-	long t0 = now_ms();
+	long t0 = tls_now_ms();
 
 	http_parser_init(&t->resp);
 	t->fd = net_connect(d->proxy_host, d->proxy_port, c->timeout_ms, peer, sizeof peer, &code);
 	if (t->fd < 0)
 		return code;
-	log_debug(1, "connected to %s (%s) in %ld ms", d->proxy_host, peer, now_ms() - t0);
+	log_debug(1, "connected to %s (%s) in %ld ms", d->proxy_host, peer, tls_now_ms() - t0);
 
 	if (dest_authority(authority, sizeof authority, d->dest_host, d->dest_port) < 0)
 		goto toolong;
@@ -191,7 +136,7 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 	if (req_len < 0)
 		goto toolong;
 
-	long deadline = now_ms() + c->timeout_ms;
+	long deadline = tls_now_ms() + c->timeout_ms;
 	if (d->tls) {
 		struct tls_params p = *c->tls;
 		p.server_name = d->proxy_ip_family ? NULL : d->proxy_host;
@@ -201,16 +146,16 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 			code = EXIT_LOCAL;
 			goto fail;
 		}
-		long th = now_ms();
-		enum pump_result r = pump_until(tls_engine(t->tls), t->fd, BR_SSL_SENDAPP, deadline);
-		if (r != PUMP_OK) {
+		long th = tls_now_ms();
+		enum tls_pump_result r = tls_pump_until(tls_engine(t->tls), t->fd, BR_SSL_SENDAPP, deadline);
+		if (r != TLS_PUMP_OK) {
 			code = pump_failure(t, d, r, "the TLS handshake", c->timeout_ms);
 			goto fail;
 		}
 		br_ssl_session_parameters sp;
 		br_ssl_engine_get_session_parameters(tls_engine(t->tls), &sp);
 		log_debug(1, "TLS 1.2 %s with %s in %ld ms%s", tls_suite_name(sp.cipher_suite),
-			  d->proxy_host, now_ms() - th, p.insecure ? " (NOT VERIFIED)" : "");
+			  d->proxy_host, tls_now_ms() - th, p.insecure ? " (NOT VERIFIED)" : "");
 		code = exchange_tls(t, d, req, (size_t)req_len, deadline, c->timeout_ms);
 	} else {
 		code = exchange_plain(t, d, req, (size_t)req_len, deadline, c->timeout_ms);
@@ -225,7 +170,7 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 		goto fail;
 	}
 	log_debug(1, "CONNECT %s: %d %s after %ld ms", authority, t->resp.status,
-		  t->resp.reason, now_ms() - t0);
+		  t->resp.reason, tls_now_ms() - t0);
 	return EXIT_OK;
 toolong:
 	log_error("cannot build the CONNECT request for %s: too long or invalid", d->dest_host);
