@@ -170,14 +170,12 @@ static void on_signal(int sig)
 }
 
 /* Catch HUP/TERM/INT into stop_signal, blocked except inside ppoll (whose
- * mask goes to *wait_mask); ignore SIGPIPE. */
+ * mask goes to *wait_mask). */
 static void setup_signals(sigset_t *wait_mask)
 {
 	struct sigaction sa;
 	sigset_t block;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&block);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGTERM);
@@ -251,6 +249,7 @@ int main(int argc, char **argv)
 	struct tunnel t;
 
 	log_clock_start();
+	signal(SIGPIPE, SIG_IGN); /* a closed peer is an error to report, not a death */
 	memset(&o, 0, sizeof o);
 	memset(&ts, 0, sizeof ts);
 	verbosity_from_env();

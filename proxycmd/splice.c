@@ -221,6 +221,8 @@ void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 				if (w > 0) {
 					st_ack(&s, SENDREC, (size_t)w);
 				} else if (!(w < 0 && is_again(errno))) {
+					if (closing)
+						return; /* keep the reason we were closing for */
 					res->end = SPLICE_IO_ERROR;
 					res->sys_errno = w < 0 ? errno : EPIPE;
 					return;
