@@ -67,6 +67,12 @@ struct out {
 	int failed;
 };
 
+/* One entry of the blob in the duplicate table; len 0 marks a free slot. */
+struct slot {
+	uint64_t hash;
+	size_t off, len;
+};
+
 /* State of one pass over the sources. With decode == 0 a pass only
  * computes the key (the identity of every source); with decode != 0 it
  * also decodes every certificate into blob. Both passes feed the key the
@@ -77,6 +83,8 @@ struct loader {
 	br_sha256_context key;
 	struct out blob;
 	size_t count;                   /* entries in blob */
+	struct slot *seen;              /* open addressing, seen_cap a power of 2 */
+	size_t seen_cap, dups;
 	unsigned char der[MAX_DER];
 	br_x509_decoder_context dc;
 	unsigned char dn[MAX_DN];
@@ -89,6 +97,7 @@ struct dent {
 	struct stat st;
 };
 
+/* Append n bytes, growing the buffer up to MAX_CACHE. */
 static void out_put(struct out *o, const void *data, size_t n)
 {
 	if (o->failed)
@@ -115,12 +124,14 @@ static void out_put(struct out *o, const void *data, size_t n)
 	o->len += n;
 }
 
+/* Store v as n big-endian bytes. */
 static void put_be(unsigned char *b, uint64_t v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		b[i] = (unsigned char)(v >> (8 * (n - 1 - i)));
 }
 
+/* Read n (at most 4) big-endian bytes. */
 static uint32_t get_be(const unsigned char *b, size_t n)
 {
 	uint32_t v = 0;
@@ -129,6 +140,7 @@ static uint32_t get_be(const unsigned char *b, size_t n)
 	return v;
 }
 
+/* Append one byte. */
 static void out_u8(struct out *o, unsigned v)
 {
 	unsigned char b = (unsigned char)v;
@@ -148,6 +160,7 @@ static void out_bytes16(struct out *o, const void *data, size_t n)
 	out_put(o, data, n);
 }
 
+/* Hash v as 8 big-endian bytes. */
 static void key_u64(br_sha256_context *h, uint64_t v)
 {
 	unsigned char b[8];
@@ -155,6 +168,7 @@ static void key_u64(br_sha256_context *h, uint64_t v)
 	br_sha256_update(h, b, 8);
 }
 
+/* Hash a string with its length, so that concatenations differ. */
 static void key_str(br_sha256_context *h, const char *s)
 {
 	size_t n = strlen(s);
@@ -182,6 +196,7 @@ static void key_stat(br_sha256_context *h, const char *tag, const char *name,
 	key_u64(h, (uint64_t)st->st_ctim.tv_nsec);
 }
 
+/* br_x509_decoder's DN receiver: copy up to MAX_DN bytes, then flag. */
 static void dn_append(void *ctx, const void *buf, size_t len)
 {
 	struct loader *l = ctx;
@@ -193,11 +208,58 @@ static void dn_append(void *ctx, const void *buf, size_t len)
 	l->dn_len += len;
 }
 
-/* Decode one DER certificate and append it to the blob. Returns 1 when
- * added, 0 when BearSSL cannot use it. */
+/* FNV-1a, 64 bits: spreads entries over the duplicate table. */
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	while (n--)
+		h = (h ^ *p++) * 0x100000001b3u;
+	return h;
+}
+
+/* Record the entry blob[off..off+len) in the duplicate table. Returns 1
+ * when an identical entry (flags, DN and key) is already in the blob, 0
+ * otherwise (the entry is now recorded; or the table could not grow, and
+ * the entry is kept: a duplicate anchor is only redundant). */
+static int seen_before(struct loader *l, size_t off, size_t len)
+{
+	const unsigned char *e = l->blob.p + off;
+	uint64_t h = fnv1a(e, len);
+	size_t i;
+
+	if ((l->count + 1) * 2 > l->seen_cap) {
+		size_t cap = l->seen_cap ? l->seen_cap * 2 : 512;
+		struct slot *t = calloc(cap, sizeof *t);
+		if (!t)
+			return 0;
+		for (size_t j = 0; j < l->seen_cap; j++) {
+			if (!l->seen[j].len)
+				continue;
+			for (i = l->seen[j].hash & (cap - 1); t[i].len; i = (i + 1) & (cap - 1))
+				;
+			t[i] = l->seen[j];
+		}
+		free(l->seen);
+		l->seen = t;
+		l->seen_cap = cap;
+	}
+	for (i = h & (l->seen_cap - 1); l->seen[i].len; i = (i + 1) & (l->seen_cap - 1))
+		if (l->seen[i].hash == h && l->seen[i].len == len &&
+		    memcmp(l->blob.p + l->seen[i].off, e, len) == 0)
+			return 1;
+	l->seen[i] = (struct slot){h, off, len};
+	return 0;
+}
+
+/* Decode one DER certificate and append it to the blob unless the same
+ * anchor is already there (SSL_CERT_FILE and SSL_CERT_DIR often hold the
+ * same certificates, and x509_minimal hashes every anchor's DN in each
+ * handshake). Returns 1 for a usable certificate (added or duplicate), 0
+ * when BearSSL cannot use it. */
 static int add_der(struct loader *l, const unsigned char *der, size_t len, const char *where)
 {
 	const br_x509_pkey *pk;
+	size_t start = l->blob.len;
 
 	l->dn_len = 0;
 	l->dn_over = 0;
@@ -219,12 +281,20 @@ static int add_der(struct loader *l, const unsigned char *der, size_t len, const
 		out_u8(&l->blob, (unsigned)pk->key.ec.curve);
 		out_bytes16(&l->blob, pk->key.ec.q, pk->key.ec.qlen);
 	}
+	if (l->blob.failed)
+		return 1;
+	if (seen_before(l, start, l->blob.len - start)) {
+		l->blob.len = start;
+		l->dups++;
+		return 1;
+	}
 	l->count++;
 	return 1;
 }
 
-/* Append every certificate of a PEM text; returns how many were added.
- * Malformed objects and other labels are skipped. */
+/* Append every certificate of a PEM text; returns how many BearSSL could
+ * use (duplicates included). Malformed objects and other labels are
+ * skipped. */
 static size_t add_pem(struct loader *l, const char *text, size_t len, const char *where)
 {
 	struct pem_object obj;
@@ -338,6 +408,7 @@ static int hashed_name(const char *n)
 	return 0;
 }
 
+/* Order by device, inode, then name, so one inode's names are adjacent. */
 static int dent_cmp(const void *a, const void *b)
 {
 	const struct dent *x = a, *y = b;
@@ -415,6 +486,7 @@ static long do_dir(struct loader *l, const struct source *s)
 	return added;
 }
 
+/* errno in words; EINVAL is read_file's "not a regular file". */
 static const char *why(int e)
 {
 	return e == EINVAL ? "not a regular file" : strerror(e);
@@ -483,6 +555,7 @@ static int walk(struct loader *l, const struct sources *ss, const char *ca_b64)
 	return 0;
 }
 
+/* Append a place to the list printed when no anchor loads. */
 static void searched_add(struct sources *ss, const char *path)
 {
 	size_t n = strlen(ss->searched);
@@ -715,7 +788,8 @@ static int load_sources(struct trust_store *ts, struct loader *l, const struct s
 		log_error("trust store: cannot index the decoded anchors");
 		return -1;
 	}
-	log_debug(1, "trust: %zu anchors decoded from the sources", ts->count);
+	log_debug(1, "trust: %zu anchors decoded from the sources (%zu duplicates dropped)",
+		  ts->count, l->dups);
 	l->blob.p = NULL; /* now owned by ts */
 	return 0;
 }
@@ -745,6 +819,7 @@ int trust_load(struct trust_store *ts, const struct trust_sources *src)
 	if (r == 1)
 		r = load_sources(ts, l, &ss, src->ca_cert_b64, have_path ? path : NULL);
 	free(l->blob.p);
+	free(l->seen);
 	free(l);
 	free(ss.v);
 	free(ss.dirs);

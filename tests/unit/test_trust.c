@@ -185,6 +185,8 @@ static int make_certs(void)
 		   "-subj '/CN=Test Ed25519 CA' -days 30") &&
 	       run("openssl req -x509 %s -nodes -keyout extra.key -out extra.pem "
 		   "-subj '/CN=Test Extra CA' -days 30", ec) &&
+	       run("openssl req -x509 %s -nodes -keyout other.key -out other.pem "
+		   "-subj '/CN=Test Other CA' -days 30", ec) &&
 	       /* bundle: CRLF, junk, a key, an undecodable Ed25519 cert */
 	       run("{ echo 'junk before'; cat ca-rsa.pem; echo 'junk between'; "
 		   "sed 's/$/\\r/' ca-ec.pem; cat leaf-ec.key ed.pem; "
@@ -363,6 +365,10 @@ static void test_cache(void)
 	ok(load(&ts, NULL, NULL, 1) == 0 && ts.count == 3 && !ts.from_cache && cache_file() == NULL,
 	   "non-private cache directory: loads, writes no cache");
 	trust_free(&ts);
+	setenv("XDG_CACHE_HOME", "/proc", 1);
+	ok(load(&ts, NULL, NULL, 1) == 0 && ts.count == 3 && !ts.from_cache,
+	   "cache directory that cannot be created (/proc/pom-proxy): loads");
+	trust_free(&ts);
 	unsetenv("XDG_CACHE_HOME");
 	{
 		char *home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
@@ -386,6 +392,9 @@ static void test_options(void)
 
 	setenv("SSL_CERT_FILE", at("bundle-saved.pem"), 1);
 	cache_root("c2");
+	is_int(load(&ts, at("ca-ec.pem"), NULL, 1), 0, "--alternate-ca-path repeating a bundle CA");
+	ok(ts.count == 3, "duplicate anchor dropped: 3 (got %zu)", ts.count);
+	trust_free(&ts);
 	is_int(load(&ts, at("leaf-rsa.pem"), NULL, 1), 0, "--alternate-ca-path adds to the bundle");
 	ok(ts.count == 4 && find(&ts, "Test RSA Leaf") && find(&ts, "Test RSA Leaf")->flags == 0,
 	   "4 anchors; the leaf without basicConstraints is not a CA");
@@ -511,15 +520,21 @@ static void test_dir(void)
 	load(&ts, NULL, NULL, 1);
 	ok(!ts.from_cache && ts.count == 4, "miss: 4 anchors");
 	trust_free(&ts);
-	ok(run("cp ca-rsa.pem ca-other.pem && ln -sf ../ca-other.pem hashed/0123abcd.1"),
-	   "a symlink is retargeted to another file");
+	ok(run("cp ca-rsa.pem ca-copy.pem && ln -sf ../ca-copy.pem hashed/0123abcd.1"),
+	   "a symlink is retargeted to a copy of a certificate already there");
 	load(&ts, NULL, NULL, 1);
-	ok(!ts.from_cache && ts.count == 5, "miss: 5 anchors (got %zu)", ts.count);
+	ok(!ts.from_cache && ts.count == 4, "miss, duplicate anchor dropped: 4 (got %zu)", ts.count);
+	trust_free(&ts);
+	ok(run("ln -sf ../other.pem hashed/0123abcd.1"), "retargeted to another certificate");
+	load(&ts, NULL, NULL, 1);
+	ok(!ts.from_cache && ts.count == 5 && find(&ts, "Test Other CA"),
+	   "miss: 5 anchors (got %zu)", ts.count);
 	trust_free(&ts);
 
 	setenv("SSL_CERT_FILE", at("leaf-rsa.pem"), 1);
 	load(&ts, NULL, NULL, 0);
-	ok(ts.count == 7, "SSL_CERT_FILE and SSL_CERT_DIR together: 2 + 5 (got %zu)", ts.count);
+	ok(ts.count == 6, "SSL_CERT_FILE (RSA leaf, Extra CA) and SSL_CERT_DIR together: "
+	   "Extra CA once, 6 (got %zu)", ts.count);
 	trust_free(&ts);
 	unsetenv("SSL_CERT_FILE");
 
@@ -557,6 +572,16 @@ static void test_system(void)
 			ca += warm.anchors[i].flags == BR_X509_TA_CA;
 		ok(ca > 100, "%zu of them are CAs", ca);
 	}
+	trust_free(&cold);
+	trust_free(&warm);
+	setenv("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt", 1);
+	setenv("SSL_CERT_DIR", "/etc/ssl/certs", 1);
+	is_int(load(&cold, NULL, NULL, 1), 0, "SSL_CERT_FILE and SSL_CERT_DIR naming the system store");
+	is_int(load(&warm, NULL, NULL, 1), 0, "again");
+	ok(!cold.from_cache && warm.from_cache && same_anchors(&cold, &warm) && cold.count == ref.count,
+	   "each certificate once: %zu anchors, cold and warm identical", cold.count);
+	unsetenv("SSL_CERT_FILE");
+	unsetenv("SSL_CERT_DIR");
 	trust_free(&ref);
 	trust_free(&cold);
 	trust_free(&warm);
@@ -577,6 +602,7 @@ int main(void)
 		unsigned char *log = slurp(at("cmd.log"), &n);
 		printf("# openssl said:\n%s\n", log ? (char *)log : "(nothing)");
 		free(log);
+		run("cd / && rm -rf '%s'", tmp);
 		return done_testing();
 	}
 	test_bundle_and_flags();
