@@ -281,7 +281,8 @@ int main(int argc, char **argv)
 		double t0 = log_elapsed_ms();
 		if (trust_load(&ts, &src) < 0)
 			return EXIT_LOCAL;
-		log_debug(1, "%zu trust anchors loaded in %.2f ms", ts.count, log_elapsed_ms() - t0);
+		log_debug(1, "%zu trust anchors %s in %.2f ms", ts.count,
+			  ts.from_cache ? "from the anchor cache" : "decoded", log_elapsed_ms() - t0);
 		tp.tas = ts.anchors;
 		tp.ta_count = ts.count;
 	}

@@ -621,6 +621,18 @@ static int resolve(struct sources *ss, const struct trust_sources *src)
 	return 0;
 }
 
+void trust_system_paths(const char **bundle, const char **dir)
+{
+	const char *file = getenv("SSL_CERT_FILE");
+	const char *dirs = getenv("SSL_CERT_DIR");
+	struct stat st;
+	*bundle = file && *file ? file : NULL;
+	*dir = dirs && *dirs ? dirs : NULL;
+	for (size_t i = 0; !*bundle && i < sizeof system_bundles / sizeof system_bundles[0]; i++)
+		if (stat(system_bundles[i], &st) == 0 && S_ISREG(st.st_mode))
+			*bundle = system_bundles[i];
+}
+
 /* The cache file for this list of sources: "anchors-" and 16 hex digits
  * of a SHA-256 over the paths and the --ca-cert text, so that different
  * configurations do not evict each other. Returns 0, or -1 with errno. */

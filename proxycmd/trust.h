@@ -57,6 +57,11 @@ struct trust_store {
  * not base64 or holds none, are also -1 with a line naming it. */
 int trust_load(struct trust_store *ts, const struct trust_sources *src);
 
+/* The system store as another TLS library should use it: *bundle is
+ * $SSL_CERT_FILE, else the first existing usual bundle file, else NULL;
+ * *dir is $SSL_CERT_DIR (possibly a colon-separated list) or NULL. */
+void trust_system_paths(const char **bundle, const char **dir);
+
 /* Release what trust_load allocated; ts may be zeroed or already freed. */
 void trust_free(struct trust_store *ts);
 
