@@ -84,9 +84,9 @@ static int js_string(struct json *j, const unsigned char **s, size_t *n)
 {
 	const unsigned char *start = ++j->p;
 	while (j->p < j->end && *j->p != '"') {
-		if (*j->p == '\\')
-			j->p++;
-		j->p++;
+		if (*j->p == '\\' && j->end - j->p < 2)
+			return -1;
+		j->p += *j->p == '\\' ? 2 : 1;
 	}
 	if (j->p >= j->end)
 		return -1;
@@ -133,8 +133,12 @@ static int js_skip_value(struct json *j)
 	return 0;
 }
 
-/* Find the top-level numeric member "exp"; 1 found, 0 absent, -1 bad. */
-static int json_exp(const unsigned char *text, size_t len, long long *exp)
+/* Walk the top-level members of a JSON object, handing each key and the
+ * position of its value to visit (which must not move j). Returns 0, or
+ * -1 on malformed input. */
+static int json_members(const unsigned char *text, size_t len,
+			void (*visit)(const unsigned char *k, size_t kn, struct json *j, void *arg),
+			void *arg)
 {
 	struct json j = { text, text + len, 0 };
 	js_ws(&j);
@@ -152,14 +156,7 @@ static int json_exp(const unsigned char *text, size_t len, long long *exp)
 		if (j.p >= j.end || *j.p++ != ':')
 			return -1;
 		js_ws(&j);
-		if (kn == 3 && memcmp(k, "exp", 3) == 0 && j.p < j.end &&
-		    *j.p >= '0' && *j.p <= '9') {
-			long long v = 0;
-			while (j.p < j.end && *j.p >= '0' && *j.p <= '9' && v < 1000000000000000LL)
-				v = v * 10 + (*j.p++ - '0');
-			*exp = v;
-			return 1;
-		}
+		visit(k, kn, &j, arg);
 		if (js_skip_value(&j) < 0)
 			return -1;
 		js_ws(&j);
@@ -173,20 +170,75 @@ static int json_exp(const unsigned char *text, size_t len, long long *exp)
 	}
 }
 
-int token_expired(const char *token, long long now)
+/* A non-negative number value at j (not advanced; fraction and exponent
+ * allowed, as JSON permits "exp": 1.8e9), truncated to an integer; -1 if
+ * the value is not such a number. */
+static long long js_number_at(const struct json *j)
+{
+	char num[40];
+	size_t n = 0;
+	const unsigned char *p = j->p;
+	if (p >= j->end || *p < '0' || *p > '9')
+		return -1;
+	while (p < j->end && n < sizeof num - 1 && strchr("0123456789.eE+-", *p) && *p)
+		num[n++] = (char)*p++;
+	num[n] = '\0';
+	char *end;
+	double v = strtod(num, &end);
+	if (*end || !(v >= 0) || v > 1e15)
+		return -1;
+	return (long long)v;
+}
+
+/* A string value at j (not advanced) copied printable-only into out. */
+static void js_string_at(const struct json *j, char *out, size_t size)
+{
+	struct json t = *j;
+	const unsigned char *s;
+	size_t n, o = 0;
+	out[0] = '\0';
+	if (t.p >= t.end || *t.p != '"' || js_string(&t, &s, &n) < 0)
+		return;
+	for (size_t i = 0; i < n && o + 1 < size; i++)
+		out[o++] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '\\') ? (char)s[i] : '?';
+	out[o] = '\0';
+}
+
+static void visit_claims(const unsigned char *k, size_t kn, struct json *j, void *arg)
+{
+	struct token_claims *c = arg;
+	if (kn == 3 && memcmp(k, "exp", 3) == 0 && js_number_at(j) >= 0)
+		c->exp = js_number_at(j);
+	else if (kn == 3 && memcmp(k, "iat", 3) == 0 && js_number_at(j) >= 0)
+		c->iat = js_number_at(j);
+	else if (kn == 3 && memcmp(k, "sub", 3) == 0)
+		js_string_at(j, c->sub, sizeof c->sub);
+	else if (kn == 5 && memcmp(k, "email", 5) == 0)
+		js_string_at(j, c->email, sizeof c->email);
+}
+
+int token_claims(const char *token, struct token_claims *c)
 {
 	unsigned char payload[TOKEN_MAX];
+	memset(c, 0, sizeof *c);
+	c->iat = c->exp = -1;
 	const char *dot1 = strchr(token, '.');
-	if (!dot1)
-		return 0;
-	const char *dot2 = strchr(dot1 + 1, '.');
+	const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
 	if (!dot2)
-		return 0;
+		return -1;
 	long n = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), payload, sizeof payload);
-	long long exp;
-	if (n <= 0 || json_exp(payload, (size_t)n, &exp) != 1)
-		return 0;
-	return exp < now;
+	if (n <= 0 || json_members(payload, (size_t)n, visit_claims, c) < 0) {
+		memset(c, 0, sizeof *c);
+		c->iat = c->exp = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int token_expired(const char *token, long long now)
+{
+	struct token_claims c;
+	return token_claims(token, &c) == 0 && c.exp >= 0 && c.exp < now;
 }
 
 /* Strip surrounding whitespace in place. */
@@ -200,11 +252,15 @@ static void trim(char *s)
 	memmove(s, s + i, n - i + 1);
 }
 
-/* Read a user-named token file (symlinks allowed: secret mounts use them). */
+/* Read a user-named token file (symlinks allowed: secret mounts use them)
+ * into buf (at most size-1 bytes, NUL-terminated). On failure the buffer
+ * is wiped and -1 returned with errno (EFBIG when the file is larger). */
 static int read_token_file(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
+	size_t got = 0;
+	char extra;
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -212,25 +268,20 @@ static int read_token_file(const char *path, char *buf, size_t size)
 		errno = EINVAL;
 		return -1;
 	}
-	size_t got = 0;
 	for (;;) {
-		ssize_t r = read(fd, buf + got, size - 1 - got);
+		ssize_t r = got < size - 1 ? read(fd, buf + got, size - 1 - got) : read(fd, &extra, 1);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			int e = errno;
+		if (r == 0)
+			break;
+		if (r < 0 || got == size - 1) {
+			int e = r < 0 ? errno : EFBIG;
 			close(fd);
+			explicit_bzero(buf, size);
 			errno = e;
 			return -1;
 		}
-		if (r == 0)
-			break;
 		got += (size_t)r;
-		if (got == size - 1) {
-			close(fd);
-			errno = EFBIG;
-			return -1;
-		}
 	}
 	close(fd);
 	buf[got] = '\0';
@@ -270,6 +321,10 @@ static int copy_token(char *buf, size_t size, const char *t, const char *what)
 int token_cache_path(char *buf, size_t size, const char *authority, int create)
 {
 	char dir[4096];
+	if (!*authority || authority[0] == '.' || strchr(authority, '/')) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (privfile_cache_dir(dir, sizeof dir, create) < 0)
 		return -1;
 	int n = snprintf(buf, size, "%s/tokens", dir);

@@ -31,7 +31,8 @@ struct token_options {
  * when there is none). An explicitly named source that cannot be read,
  * is empty, holds invalid characters or has expired is an error: returns
  * -1 after one log_error line. A cache file that is unusable (garbage, a
- * symlink, not private, expired) is skipped with a log_debug line.
+ * symlink, not private) is skipped with a warning, an expired one
+ * with a log_debug line; buf must hold more than one byte.
  * Returns 0 otherwise. Never logs the token itself. */
 int token_find(char *buf, size_t size, const struct token_options *o,
 	       const char *authority, enum token_source *src);
@@ -48,6 +49,16 @@ int token_cache_store(const char *authority, const char *token);
  * than now (Unix seconds); 0 when it has none, is not a JWT, or has not
  * expired. Parsing is bounded; nothing is allocated. */
 int token_expired(const char *token, long long now);
+
+/* What a token says about itself (for `pom-proxy status`): string claims
+ * sub and email (sanitised, "" when absent), numeric iat and exp (-1 when
+ * absent). Returns 0, or -1 when the token is not a JWT with a JSON
+ * object payload. */
+struct token_claims {
+	char sub[128], email[128];
+	long long iat, exp;
+};
+int token_claims(const char *token, struct token_claims *c);
 
 /* 1 when token is non-empty and made only of characters a JWT or
  * token68 may contain (safe to put in an HTTP header); else 0. */

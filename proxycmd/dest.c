@@ -15,6 +15,10 @@ static int fail(char *err, size_t errsize, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errsize, fmt, ap);
 	va_end(ap);
+	/* the reason may quote user input: keep it one printable line */
+	for (char *p = err; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
 	return -1;
 }
 
@@ -259,6 +263,24 @@ int dest_parse(struct dest *d, const char *arg, const char *pomerium_url,
 		return set_proxy(d, &self, "destination", err, errsize);
 	}
 	return set_proxy(d, &u, "destination", err, errsize);
+}
+
+int dest_parse_proxy(struct dest *d, const char *url, char *err, size_t errsize)
+{
+	struct url u;
+	memset(d, 0, sizeof *d);
+	int r = split_url(url, &u, "proxy URL", err, errsize);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		u.tls = 1;
+		u.auth = url;
+		u.auth_len = strcspn(url, "/");
+		u.path = url[u.auth_len] ? url + u.auth_len + 1 : NULL;
+	}
+	if (u.path && u.path[0])
+		return fail(err, errsize, "proxy URL: a path is not allowed");
+	return set_proxy(d, &u, "proxy URL", err, errsize);
 }
 
 int dest_authority(char *buf, size_t size, const char *host, unsigned port)

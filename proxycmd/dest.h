@@ -29,6 +29,11 @@ struct dest {
 int dest_parse(struct dest *d, const char *arg, const char *pomerium_url,
 	       char *err, size_t errsize);
 
+/* Fill only the proxy fields of d from a proxy URL ("https://host[:port]",
+ * "http://...", or a bare "host[:port]" meaning https), as the login and
+ * logout commands name a proxy. Returns 0, or -1 with a reason in err. */
+int dest_parse_proxy(struct dest *d, const char *url, char *err, size_t errsize);
+
 /* Write "host:port" into buf, bracketing an IPv6 literal. Returns the
  * length, or -1 when it does not fit. */
 int dest_authority(char *buf, size_t size, const char *host, unsigned port);

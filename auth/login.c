@@ -1,0 +1,324 @@
+#include "login.h"
+#include "browser.h"
+#include "callback.h"
+#include "privfile.h"
+#include "token.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STATE_MAX 4096
+#define WAIT_STEP_MS 100
+
+/* What the state file says. */
+struct state {
+	unsigned long completed;   /* attempts finished so far */
+	int ok;                    /* the last finished attempt succeeded */
+	char message[512];         /* why it failed */
+	char url[STATE_MAX / 2];   /* sign-in URL of the attempt in progress, or "" */
+};
+
+static volatile sig_atomic_t login_signal;
+
+static void on_login_signal(int sig)
+{
+	login_signal = sig;
+}
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "<cache>/logins/<authority><suffix>", creating the directories. */
+static int login_path(char *buf, size_t size, const char *authority, const char *suffix)
+{
+	char dir[4096];
+	if (privfile_cache_dir(dir, sizeof dir, 1) < 0)
+		return -1;
+	int n = snprintf(buf, size, "%s/logins", dir);
+	if (n < 0 || (size_t)n >= size || (mkdir(buf, 0700) < 0 && errno != EEXIST))
+		return -1;
+	n = snprintf(buf, size, "%s/logins/%s%s", dir, authority, suffix);
+	return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}
+
+/* Parse the state file (lines "completed N", "result ok|failed",
+ * "message ...", "url ..."); a missing or odd file is an empty state. */
+static void state_read(const char *path, struct state *s)
+{
+	char text[STATE_MAX + 1];
+	memset(s, 0, sizeof *s);
+	ssize_t n = privfile_read(path, text, STATE_MAX);
+	if (n <= 0)
+		return;
+	text[n] = '\0';
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(l, "completed ", 10) == 0)
+			s->completed = strtoul(l + 10, NULL, 10);
+		else if (strcmp(l, "result ok") == 0)
+			s->ok = 1;
+		else if (strncmp(l, "message ", 8) == 0)
+			snprintf(s->message, sizeof s->message, "%s", l + 8);
+		else if (strncmp(l, "url ", 4) == 0)
+			snprintf(s->url, sizeof s->url, "%s", l + 4);
+	}
+}
+
+static void state_write(const char *path, const struct state *s)
+{
+	char text[STATE_MAX + 1024];
+	int n = snprintf(text, sizeof text, "completed %lu\nresult %s\nmessage %s\nurl %s\n",
+			 s->completed, s->ok ? "ok" : "failed", s->message, s->url);
+	if (n > 0 && (size_t)n < sizeof text && privfile_write(path, text, (size_t)n) < 0)
+		log_debug(1, "cannot write the sign-in state %s: %s", path, strerror(errno));
+}
+
+/* A fresh cached token (not the refused one, not expired) into token. */
+static int fresh_cached(const char *authority, const char *refused, char *token, size_t size)
+{
+	struct token_options none = { NULL, NULL };
+	enum token_source src;
+	char *env1 = getenv("POM_PROXY_SERVICE_ACCOUNT"), *env2 = getenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
+	if ((env1 && *env1) || (env2 && *env2))
+		return 0; /* token_find would not look at the cache */
+	if (token_find(token, size, &none, authority, &src) < 0 || src != TOKEN_CACHE)
+		return 0;
+	return !(refused && strcmp(token, refused) == 0);
+}
+
+/* The terminal, for pasting the final address back, when we are in its
+ * foreground (reading it from the background would stop the process). */
+static int open_tty(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (tcgetpgrp(fd) != getpgrp()) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Trim and interpret a pasted line: a URL with pomerium_jwt, or a token. */
+static int pasted_token(char *line, char *token, size_t size)
+{
+	size_t n = strlen(line);
+	while (n && strchr(" \t\r\n", line[n - 1]))
+		line[--n] = '\0';
+	char *p = line + strspn(line, " \t");
+	if (strstr(p, "pomerium_jwt="))
+		return callback_token_from_url(p, token, size);
+	if (strlen(p) < size && token_chars_ok(p) && strchr(p, '.')) {
+		strcpy(token, p);
+		return 1;
+	}
+	return 0;
+}
+
+/* Install the handlers that end a wait; the old actions go to old[3]. */
+static void catch_signals(struct sigaction old[3])
+{
+	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_login_signal;
+	login_signal = 0;
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &sa, &old[i]);
+}
+
+static void restore_signals(const struct sigaction old[3])
+{
+	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	for (int i = 0; i < 3; i++)
+		sigaction(sigs[i], &old[i], NULL);
+}
+
+/* We hold the lock: sign in. Returns EXIT_OK with the token, or a class
+ * with the failure already reported and summarised in why. */
+static enum pom_exit sign_in(const struct dest *d, const struct login_options *o,
+			     const char *authority, const char *state_path, struct state *st,
+			     char *token, size_t size, long deadline)
+{
+	struct callback cb;
+	static char linebuf[TOKEN_MAX + 1024];
+	size_t linelen = 0;
+	enum pom_exit code;
+
+	if (callback_open(&cb) < 0) {
+		snprintf(st->message, sizeof st->message, "could not listen for the browser");
+		return EXIT_LOCAL;
+	}
+	code = loginapi_signin_url(d, cb.redirect_uri, &o->tls, st->url, sizeof st->url);
+	if (code != EXIT_OK) {
+		snprintf(st->message, sizeof st->message, "the proxy's login API failed");
+		callback_close(&cb);
+		return code;
+	}
+	state_write(state_path, st);
+	log_error("sign in to %s: open %s", authority, st->url);
+	if (!o->no_browser && browser_open(o->browser_cmd, st->url) < 0)
+		log_error("could not start a browser: open the address above by hand");
+	int tty = open_tty();
+	if (tty >= 0)
+		log_error("if the browser runs on another machine, paste the address it ends on "
+			  "(or the token) here and press Enter");
+
+	int got = 0;
+	while (!got) {
+		struct pollfd pfd[CALLBACK_CONNS + 2];
+		int n = callback_pollfds(&cb, pfd);
+		if (tty >= 0) {
+			pfd[n].fd = tty;
+			pfd[n].events = POLLIN;
+			pfd[n++].revents = 0;
+		}
+		long left = deadline - mono_ms();
+		if (left <= 0 || login_signal)
+			break;
+		int ct = callback_timeout(&cb);
+		int r = poll(pfd, (nfds_t)n, ct >= 0 && ct < left ? ct : (int)left);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0 && ct < 0)
+			continue;
+		got = callback_serve(&cb, pfd, tty >= 0 ? n - 1 : n, token, size);
+		if (got) {
+			log_debug(1, "sign-in: the browser brought the token back");
+			break;
+		}
+		if (tty >= 0 && (pfd[n - 1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ssize_t rd = read(tty, linebuf + linelen, sizeof linebuf - 1 - linelen);
+			if (rd <= 0) {
+				if (rd == 0 || (errno != EAGAIN && errno != EINTR)) {
+					close(tty);
+					tty = -1;
+				}
+				continue;
+			}
+			linelen += (size_t)rd;
+			linebuf[linelen] = '\0';
+			char *nl = strchr(linebuf, '\n');
+			if (!nl && linelen < sizeof linebuf - 1)
+				continue;
+			if (nl)
+				*nl = '\0';
+			got = pasted_token(linebuf, token, size);
+			explicit_bzero(linebuf, sizeof linebuf);
+			linelen = 0;
+			if (!got)
+				log_error("that is neither the address the browser ended on nor a token; "
+					  "try again");
+			else
+				log_debug(1, "sign-in: token pasted on the terminal");
+		}
+	}
+	if (tty >= 0)
+		close(tty);
+	callback_close(&cb);
+	st->url[0] = '\0';
+	if (got)
+		return EXIT_OK;
+	if (login_signal)
+		snprintf(st->message, sizeof st->message, "the sign-in to %s was abandoned", authority);
+	else
+		snprintf(st->message, sizeof st->message,
+			 "the sign-in to %s did not finish within %d s", authority, o->timeout_s);
+	log_error("%s", st->message);
+	return EXIT_SIGNIN;
+}
+
+enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
+			   const char *refused, char *token, size_t size)
+{
+	char authority[DEST_HOST_MAX + 8], lock_path[4200], state_path[4200];
+	struct sigaction old[3];
+	struct state st;
+	enum pom_exit code = EXIT_SIGNIN;
+	long deadline = mono_ms() + (long)o->timeout_s * 1000;
+
+	dest_authority(authority, sizeof authority, d->proxy_host, d->proxy_port);
+	if (login_path(lock_path, sizeof lock_path, authority, ".lock") < 0 ||
+	    login_path(state_path, sizeof state_path, authority, ".state") < 0) {
+		log_error("sign-in: cannot use the cache directory: %s", strerror(errno));
+		return EXIT_LOCAL;
+	}
+	int lock = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (lock < 0) {
+		log_error("sign-in: cannot open %s: %s", lock_path, strerror(errno));
+		return EXIT_LOCAL;
+	}
+	catch_signals(old);
+
+	/* Wait for the lock; while another process holds it, it is signing in. */
+	int waited = 0, shown_url = 0;
+	unsigned long seen_completed = 0;
+	while (flock(lock, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			log_error("sign-in: cannot lock %s: %s", lock_path, strerror(errno));
+			code = EXIT_LOCAL;
+			goto out;
+		}
+		state_read(state_path, &st);
+		if (!waited) {
+			seen_completed = st.completed;
+			log_error("a sign-in to %s is in progress in another pom-proxy; waiting for it",
+				  authority);
+			waited = 1;
+		}
+		if (!shown_url && st.url[0] && st.completed == seen_completed) {
+			log_error("sign in to %s: open %s (if no browser appeared)", authority, st.url);
+			shown_url = 1;
+		}
+		if (login_signal || mono_ms() >= deadline) {
+			log_error("gave up waiting for the sign-in to %s%s", authority,
+				  login_signal ? "" : " (timed out)");
+			goto out;
+		}
+		usleep(WAIT_STEP_MS * 1000);
+	}
+
+	state_read(state_path, &st);
+	if (waited && st.completed > seen_completed && !st.ok) {
+		log_error("%s (in another pom-proxy)", st.message[0] ? st.message : "the sign-in failed");
+		goto out;
+	}
+	if (fresh_cached(authority, refused, token, size)) {
+		log_debug(1, "sign-in: using the token another pom-proxy just stored");
+		code = EXIT_OK;
+		goto out;
+	}
+	if (waited && st.completed == seen_completed) {
+		log_error("the pom-proxy that was signing in to %s stopped without finishing", authority);
+		goto out;
+	}
+
+	/* Our turn. */
+	st.ok = 0;
+	st.message[0] = '\0';
+	code = sign_in(d, o, authority, state_path, &st, token, size, deadline);
+	if (code == EXIT_OK && token_cache_store(authority, token) < 0) {
+		log_warn("signed in, but cannot store the token in the cache: %s", strerror(errno));
+	}
+	st.completed++;
+	st.ok = code == EXIT_OK;
+	state_write(state_path, &st);
+out:
+	flock(lock, LOCK_UN);
+	close(lock);
+	restore_signals(old);
+	return code;
+}

@@ -1,0 +1,278 @@
+#include "loginapi.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pem.h"
+
+#ifndef POM_CURL_STATIC
+#include <dlfcn.h>
+#endif
+
+#define LOGINAPI_BODY_MAX 8192
+#define LOGINAPI_CA_MAX (8u << 20)
+
+/* The few libcurl entry points used, resolved at run time. */
+struct curl_api {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	char *(*easy_escape)(CURL *, const char *, int);
+	void (*free)(void *);
+};
+
+#ifdef POM_CURL_STATIC
+static int curl_load(struct curl_api *c)
+{
+	c->global_init = curl_global_init;
+	c->easy_init = curl_easy_init;
+	c->easy_setopt = curl_easy_setopt;
+	c->easy_perform = curl_easy_perform;
+	c->easy_getinfo = curl_easy_getinfo;
+	c->easy_cleanup = curl_easy_cleanup;
+	c->easy_strerror = curl_easy_strerror;
+	c->easy_escape = curl_easy_escape;
+	c->free = curl_free;
+	return 0;
+}
+#else
+static int curl_load(struct curl_api *c)
+{
+	static const char *names[] = { "libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so" };
+	void *h = NULL;
+	for (size_t i = 0; !h && i < sizeof names / sizeof names[0]; i++)
+		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		log_error("sign-in needs libcurl, which is not installed "
+			  "(Debian: apt-get install libcurl4)");
+		return -1;
+	}
+	/* POSIX lets a void * from dlsym become a function pointer this way */
+	*(void **)&c->global_init = dlsym(h, "curl_global_init");
+	*(void **)&c->easy_init = dlsym(h, "curl_easy_init");
+	*(void **)&c->easy_setopt = dlsym(h, "curl_easy_setopt");
+	*(void **)&c->easy_perform = dlsym(h, "curl_easy_perform");
+	*(void **)&c->easy_getinfo = dlsym(h, "curl_easy_getinfo");
+	*(void **)&c->easy_cleanup = dlsym(h, "curl_easy_cleanup");
+	*(void **)&c->easy_strerror = dlsym(h, "curl_easy_strerror");
+	*(void **)&c->easy_escape = dlsym(h, "curl_easy_escape");
+	*(void **)&c->free = dlsym(h, "curl_free");
+	if (!c->global_init || !c->easy_init || !c->easy_setopt || !c->easy_perform ||
+	    !c->easy_getinfo || !c->easy_cleanup || !c->easy_strerror || !c->easy_escape ||
+	    !c->free) {
+		log_error("the installed libcurl lacks functions pom-proxy needs");
+		return -1;
+	}
+	return 0;
+}
+#endif
+
+int loginapi_base_url(const struct dest *d, char *buf, size_t size)
+{
+	const char *scheme = d->tls ? "https" : "http";
+	int dflt = d->proxy_port == (d->tls ? 443u : 80u);
+	int v6 = d->proxy_ip_family == 6;
+	int n;
+	if (dflt)
+		n = snprintf(buf, size, "%s://%s%s%s", scheme, v6 ? "[" : "", d->proxy_host,
+			     v6 ? "]" : "");
+	else
+		n = snprintf(buf, size, "%s://%s%s%s:%u", scheme, v6 ? "[" : "", d->proxy_host,
+			     v6 ? "]" : "", d->proxy_port);
+	return (n < 0 || (size_t)n >= size) ? -1 : n;
+}
+
+struct body {
+	char data[LOGINAPI_BODY_MAX];
+	size_t len;
+	int overflow;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	size_t len = size * n;
+	if (len > sizeof b->data - 1 - b->len) {
+		b->overflow = 1;
+		return 0; /* makes curl stop with CURLE_WRITE_ERROR */
+	}
+	memcpy(b->data + b->len, p, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return len;
+}
+
+/* Append the file at path to the growing PEM text *buf. */
+static int append_file(char **buf, size_t *len, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || *len + (size_t)st.st_size + 2 > LOGINAPI_CA_MAX) {
+		close(fd);
+		return -1;
+	}
+	char *nb = realloc(*buf, *len + (size_t)st.st_size + 2);
+	if (!nb) {
+		close(fd);
+		return -1;
+	}
+	*buf = nb;
+	size_t got = 0;
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, nb + *len + got, (size_t)st.st_size - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	*len += got;
+	nb[(*len)++] = '\n';
+	return 0;
+}
+
+/* The CA text for curl when extra anchors are given: the system bundle
+ * plus the extras, so they add to the system store as in the tunnel. */
+static char *ca_blob(const struct loginapi_tls *t, size_t *len)
+{
+	char *buf = NULL;
+	*len = 0;
+	if (t->ca_bundle)
+		append_file(&buf, len, t->ca_bundle);
+	if (t->alternate_ca_path && append_file(&buf, len, t->alternate_ca_path) < 0) {
+		log_error("cannot read --alternate-ca-path %s", t->alternate_ca_path);
+		free(buf);
+		return NULL;
+	}
+	if (t->ca_cert_b64) {
+		size_t in = strlen(t->ca_cert_b64);
+		char *nb = realloc(buf, *len + in + 2);
+		long n = nb ? pem_base64_decode(t->ca_cert_b64, in, (unsigned char *)nb + *len,
+						in + 1) : -1;
+		if (n < 0) {
+			log_error("--ca-cert: not base64 of a PEM text");
+			free(nb ? nb : buf);
+			return NULL;
+		}
+		buf = nb;
+		*len += (size_t)n;
+		buf[(*len)++] = '\n';
+	}
+	return buf;
+}
+
+/* A sign-in URL must be a printable http(s) URL. */
+static int signin_url_ok(const char *u)
+{
+	if (strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0)
+		return 0;
+	for (; *u; u++)
+		if ((unsigned char)*u <= 0x20 || (unsigned char)*u >= 0x7f)
+			return 0;
+	return 1;
+}
+
+enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri,
+				  const struct loginapi_tls *tls, char *url, size_t size)
+{
+	struct curl_api c;
+	char base[DEST_HOST_MAX + 32], full[1024];
+	static struct body body;
+	enum pom_exit code = EXIT_PROTOCOL;
+	char *blob = NULL;
+	size_t blob_len = 0;
+
+	if (curl_load(&c) < 0)
+		return EXIT_LOCAL;
+	if (c.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("cannot initialise libcurl");
+		return EXIT_LOCAL;
+	}
+	CURL *h = c.easy_init();
+	if (!h) {
+		log_error("cannot initialise libcurl");
+		return EXIT_LOCAL;
+	}
+	char *esc = c.easy_escape(h, redirect_uri, 0);
+	if (!esc || loginapi_base_url(d, base, sizeof base) < 0 ||
+	    snprintf(full, sizeof full, "%s/.pomerium/api/v1/login?pomerium_redirect_uri=%s",
+		     base, esc) >= (int)sizeof full) {
+		log_error("cannot build the login URL for %s", d->proxy_host);
+		code = EXIT_LOCAL;
+		goto out;
+	}
+	body.len = 0;
+	body.overflow = 0;
+	body.data[0] = '\0';
+	c.easy_setopt(h, CURLOPT_URL, full);
+	c.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	c.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	c.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	c.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	c.easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
+	c.easy_setopt(h, CURLOPT_USERAGENT, "pom-proxy/" POM_VERSION);
+	c.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	c.easy_setopt(h, CURLOPT_WRITEDATA, &body);
+	c.easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (tls->insecure) {
+		c.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		c.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	} else if (tls->alternate_ca_path || tls->ca_cert_b64) {
+		struct curl_blob cb;
+		if (!(blob = ca_blob(tls, &blob_len))) {
+			code = EXIT_USAGE;
+			goto out;
+		}
+		cb.data = blob;
+		cb.len = blob_len;
+		cb.flags = CURL_BLOB_NOCOPY;
+		c.easy_setopt(h, CURLOPT_CAINFO_BLOB, &cb);
+	}
+	if (!tls->insecure && tls->ca_dir)
+		c.easy_setopt(h, CURLOPT_CAPATH, tls->ca_dir);
+	if (tls->client_cert) {
+		c.easy_setopt(h, CURLOPT_SSLCERT, tls->client_cert);
+		c.easy_setopt(h, CURLOPT_SSLKEY, tls->client_key);
+	}
+	log_debug(1, "login API: GET %s/.pomerium/api/v1/login", base);
+	CURLcode rc = c.easy_perform(h);
+	long status = 0;
+	c.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && body.overflow)) {
+		code = (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY) ? EXIT_DNS
+		     : (rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT) ? EXIT_CONNECT
+		     : (rc == CURLE_PEER_FAILED_VERIFICATION) ? EXIT_VERIFY
+		     : (rc == CURLE_SSL_CONNECT_ERROR) ? EXIT_TLS : EXIT_PROTOCOL;
+		log_error("sign-in: cannot reach the login API of %s: %s", base, c.easy_strerror(rc));
+		goto out;
+	}
+	if (status != 200) {
+		log_error("sign-in: the login API of %s answered %ld%s", base, status,
+			  status == 400 ? " (it refused the loopback redirect address)" :
+			  status == 404 ? " (no login API here: is this a Pomerium proxy?)" : "");
+		goto out;
+	}
+	if (body.overflow || body.len == 0 || body.len >= size || !signin_url_ok(body.data)) {
+		log_error("sign-in: the login API of %s did not answer with a sign-in URL", base);
+		goto out;
+	}
+	memcpy(url, body.data, body.len + 1);
+	code = EXIT_OK;
+out:
+	if (esc)
+		c.free(esc);
+	c.easy_cleanup(h);
+	free(blob);
+	return code;
+}
