@@ -1,6 +1,8 @@
 /* pom-proxy: the command line, and one tunnel over stdin/stdout. */
+#include "commands.h"
 #include "dest.h"
 #include "log.h"
+#include "login.h"
 #include "net.h"
 #include "splice.h"
 #include "tls.h"
@@ -23,6 +25,10 @@
 static const char usage_text[] =
 "usage: pom-proxy [options] DEST\n"
 "       pom-proxy tcp [options] DEST\n"
+"       pom-proxy login [options] PROXY-URL   sign in ahead of time\n"
+"       pom-proxy logout [PROXY-URL]          forget the token (of every proxy)\n"
+"       pom-proxy status                      list cached tokens\n"
+"       pom-proxy cache location|clear        show or empty the cache directory\n"
 "\n"
 "Tunnel stdin/stdout to DEST through a Pomerium proxy (for ssh's ProxyCommand:\n"
 "  ProxyCommand pom-proxy %h:%p).\n"
@@ -42,6 +48,10 @@ static const char usage_text[] =
 "  --service-account JWT       token to send (visible in ps: prefer the file)\n"
 "  --service-account-file PATH read the token from PATH\n"
 "  --connect-timeout SECONDS   limit for TCP connect and for TLS + CONNECT (10)\n"
+"  --browser-cmd CMD           browser for sign-in (default: $BROWSER, xdg-open)\n"
+"  --no-browser                do not start a browser: open the printed URL\n"
+"                              anywhere, paste the final address back here\n"
+"  --login-timeout SECONDS     how long a sign-in may take (300)\n"
 "  -v, --verbose               diagnostics on stderr (-vv: more)\n"
 "  -h, --help                  this text\n"
 "  --version                   the version\n"
@@ -54,7 +64,12 @@ static const char usage_text[] =
 "  9 denied (403), 10 no route (404), 11 upstream unreachable (502/503/504),\n"
 "  12 client certificate or device refused (495/450), 13 bad or no answer\n";
 
+enum command { CMD_TUNNEL, CMD_LOGIN, CMD_LOGOUT, CMD_STATUS, CMD_CACHE };
+
 struct options {
+	enum command cmd;
+	const char *args[2];       /* positional arguments after the command */
+	int nargs;
 	const char *dest;
 	const char *pomerium_url;
 	const char *listen;
@@ -66,6 +81,9 @@ struct options {
 	int insecure;
 	int timeout_s;
 	int subcommand_tcp;
+	const char *browser_cmd;
+	int no_browser;
+	int login_timeout_s;
 };
 
 /* If argv[*i] is --name or --name=value, set *value (taking the next
@@ -88,15 +106,32 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
 	return 1;
 }
 
+/* A whole number of seconds from 1 to 3600 for option name. */
+static int parse_seconds(const char *name, const char *v)
+{
+	char *end;
+	long t = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || t < 1 || t > 3600)
+		die(EXIT_USAGE, "%s: expected seconds from 1 to 3600, got '%.20s'", name, v);
+	return (int)t;
+}
+
 static void parse_args(int argc, char **argv, struct options *o)
 {
+	static const struct { const char *name; enum command cmd; } cmds[] = {
+		{ "tcp", CMD_TUNNEL }, { "login", CMD_LOGIN }, { "logout", CMD_LOGOUT },
+		{ "status", CMD_STATUS }, { "cache", CMD_CACHE },
+	};
 	const char *v;
 	int i = 1;
 	o->timeout_s = 10;
-	if (argc > 1 && strcmp(argv[1], "tcp") == 0) {
-		o->subcommand_tcp = 1;
-		i = 2;
-	}
+	o->login_timeout_s = 300;
+	for (size_t k = 0; argc > 1 && k < sizeof cmds / sizeof cmds[0]; k++)
+		if (strcmp(argv[1], cmds[k].name) == 0) {
+			o->cmd = cmds[k].cmd;
+			o->subcommand_tcp = k == 0;
+			i = 2;
+		}
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -111,6 +146,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 			log_level += (int)strlen(a + 1);
 		} else if (strcmp(a, "--disable-tls-verification") == 0) {
 			o->insecure = 1;
+		} else if (strcmp(a, "--no-browser") == 0) {
+			o->no_browser = 1;
 		} else if (opt_value(argc, argv, &i, "--pomerium-url", &o->pomerium_url) ||
 			   opt_value(argc, argv, &i, "--listen", &o->listen) ||
 			   opt_value(argc, argv, &i, "--alternate-ca-path", &o->alternate_ca_path) ||
@@ -119,26 +156,53 @@ static void parse_args(int argc, char **argv, struct options *o)
 			   opt_value(argc, argv, &i, "--client-key", &o->client_key) ||
 			   opt_value(argc, argv, &i, "--service-account", &o->token.service_account) ||
 			   opt_value(argc, argv, &i, "--service-account-file",
-				     &o->token.service_account_file)) {
+				     &o->token.service_account_file) ||
+			   opt_value(argc, argv, &i, "--browser-cmd", &o->browser_cmd)) {
 			continue;
 		} else if (opt_value(argc, argv, &i, "--connect-timeout", &v)) {
-			char *end;
-			long t = strtol(v, &end, 10);
-			if (*v == '\0' || *end != '\0' || t < 1 || t > 3600)
-				die(EXIT_USAGE, "--connect-timeout: expected seconds from 1 to 3600, got '%.20s'", v);
-			o->timeout_s = (int)t;
-		} else if (strcmp(a, "--") == 0 && i + 1 < argc && !o->dest) {
-			o->dest = argv[++i];
-		} else if (a[0] == '-' && a[1] != '\0') {
+			o->timeout_s = parse_seconds("--connect-timeout", v);
+		} else if (opt_value(argc, argv, &i, "--login-timeout", &v)) {
+			o->login_timeout_s = parse_seconds("--login-timeout", v);
+		} else if (a[0] == '-' && a[1] != '\0' && strcmp(a, "--") != 0) {
 			die(EXIT_USAGE, "unknown option '%.60s' (see --help)", a);
-		} else if (o->dest) {
-			die(EXIT_USAGE, "more than one destination ('%.60s' and '%.60s')", o->dest, a);
 		} else {
-			o->dest = a;
+			if (strcmp(a, "--") == 0) {
+				if (++i >= argc)
+					break;
+				a = argv[i];
+			}
+			if (o->nargs == 2)
+				die(EXIT_USAGE, "too many arguments ('%.60s'; see --help)", a);
+			o->args[o->nargs++] = a;
 		}
 	}
-	if (!o->dest)
-		die(EXIT_USAGE, "no destination given (usage: pom-proxy [options] HOST:PORT; see --help)");
+	switch (o->cmd) {
+	case CMD_TUNNEL:
+		if (o->nargs == 0)
+			die(EXIT_USAGE, "no destination given (usage: pom-proxy [options] HOST:PORT; "
+			    "see --help)");
+		if (o->nargs > 1)
+			die(EXIT_USAGE, "more than one destination ('%.60s' and '%.60s')", o->args[0],
+			    o->args[1]);
+		o->dest = o->args[0];
+		break;
+	case CMD_LOGIN:
+		if (o->nargs != 1)
+			die(EXIT_USAGE, "usage: pom-proxy login [options] PROXY-URL");
+		return;
+	case CMD_LOGOUT:
+		if (o->nargs > 1)
+			die(EXIT_USAGE, "usage: pom-proxy logout [PROXY-URL]");
+		return;
+	case CMD_STATUS:
+		if (o->nargs)
+			die(EXIT_USAGE, "usage: pom-proxy status");
+		return;
+	case CMD_CACHE:
+		if (o->nargs != 1 || (strcmp(o->args[0], "location") && strcmp(o->args[0], "clear")))
+			die(EXIT_USAGE, "usage: pom-proxy cache location|clear");
+		return;
+	}
 	if (!o->listen && o->subcommand_tcp)
 		die(EXIT_USAGE, "pom-proxy tcp: listener mode is not available yet; "
 		    "use --listen - (stdin/stdout)");
@@ -238,6 +302,73 @@ static int run_stdio(struct tunnel *t, const struct dest *d)
 	}
 }
 
+/* The login options that go with the command line o. */
+static void login_options(const struct options *o, struct login_options *lo)
+{
+	memset(lo, 0, sizeof *lo);
+	lo->browser_cmd = o->browser_cmd;
+	lo->no_browser = o->no_browser;
+	lo->timeout_s = o->login_timeout_s;
+	trust_system_paths(&lo->tls.ca_bundle, &lo->tls.ca_dir);
+	lo->tls.alternate_ca_path = o->alternate_ca_path;
+	lo->tls.ca_cert_b64 = o->ca_cert;
+	lo->tls.insecure = o->insecure;
+	lo->tls.client_cert = o->client_cert;
+	lo->tls.client_key = o->client_key;
+}
+
+/* pom-proxy login URL: sign in now, even if a token is cached. */
+static int run_login(const struct options *o)
+{
+	struct dest d;
+	struct login_options lo;
+	struct token_options none = { NULL, NULL };
+	enum token_source src;
+	char err[256], authority[DEST_HOST_MAX + 8];
+	if (dest_parse_proxy(&d, o->args[0], err, sizeof err) < 0)
+		die(EXIT_USAGE, "%s", err);
+	dest_authority(authority, sizeof authority, d.proxy_host, d.proxy_port);
+	login_options(o, &lo);
+	if (token_find(token_buf, sizeof token_buf, &none, authority, &src) < 0 || src != TOKEN_CACHE)
+		token_buf[0] = '\0';
+	static char fresh[TOKEN_MAX + 1];
+	enum pom_exit code = login_obtain(&d, &lo, token_buf[0] ? token_buf : NULL, fresh,
+					  sizeof fresh);
+	explicit_bzero(token_buf, sizeof token_buf);
+	explicit_bzero(fresh, sizeof fresh);
+	if (code == EXIT_OK)
+		log_error("signed in to %s", authority);
+	return code;
+}
+
+static int run_command(const struct options *o)
+{
+	char err[256], authority[DEST_HOST_MAX + 8];
+	struct dest d;
+	switch (o->cmd) {
+	case CMD_LOGIN:
+		return run_login(o);
+	case CMD_LOGOUT:
+		if (o->nargs == 0)
+			return cmd_logout(NULL);
+		if (dest_parse_proxy(&d, o->args[0], err, sizeof err) < 0)
+			die(EXIT_USAGE, "%s", err);
+		dest_authority(authority, sizeof authority, d.proxy_host, d.proxy_port);
+		return cmd_logout(authority);
+	case CMD_STATUS:
+		return cmd_status();
+	default:
+		return strcmp(o->args[0], "clear") == 0 ? cmd_cache_clear() : cmd_cache_location();
+	}
+}
+
+/* A status that asks for a sign-in: a redirect to it, or 401. */
+static int wants_signin(int status)
+{
+	return status == 401 || status == 301 || status == 302 || status == 303 ||
+	       status == 307 || status == 308;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -254,6 +385,8 @@ int main(int argc, char **argv)
 	memset(&ts, 0, sizeof ts);
 	verbosity_from_env();
 	parse_args(argc, argv, &o);
+	if (o.cmd != CMD_TUNNEL)
+		return run_command(&o);
 	if (dest_parse(&d, o.dest, o.pomerium_url, err, sizeof err) < 0)
 		die(EXIT_USAGE, "%s", err);
 	dest_authority(authority, sizeof authority, d.proxy_host, d.proxy_port);
@@ -297,11 +430,29 @@ int main(int argc, char **argv)
 	t.tls = &tls_storage;
 	t.plain = &plain_storage;
 	enum pom_exit code = tunnel_open(&t, &cfg);
+	if (code == EXIT_OK && wants_signin(t.resp.status) &&
+	    (tsrc == TOKEN_NONE || tsrc == TOKEN_CACHE)) {
+		/* sign in (or wait for another pom-proxy to), then retry once */
+		static char fresh[TOKEN_MAX + 1];
+		struct login_options lo;
+		tunnel_close(&t);
+		log_debug(1, "the proxy wants a sign-in (%d)", t.resp.status);
+		login_options(&o, &lo);
+		code = login_obtain(&d, &lo, tsrc == TOKEN_CACHE ? token_buf : NULL, fresh,
+				    sizeof fresh);
+		if (code == EXIT_OK) {
+			memcpy(token_buf, fresh, sizeof token_buf);
+			explicit_bzero(fresh, sizeof fresh);
+			cfg.token = token_buf;
+			tsrc = TOKEN_CACHE;
+			code = tunnel_open(&t, &cfg);
+		}
+	}
 	explicit_bzero(token_buf, sizeof token_buf);
 	if (code != EXIT_OK)
 		return code;
 	if (t.resp.status != 200) {
-		code = tunnel_status_exit(&t, &d, tsrc != TOKEN_NONE);
+		code = tunnel_status_exit(&t, &d, tsrc);
 		tunnel_close(&t);
 		return code;
 	}

@@ -181,24 +181,26 @@ fail:
 	return code;
 }
 
-enum pom_exit tunnel_status_exit(const struct tunnel *t, const struct dest *d, int sent_token)
+enum pom_exit tunnel_status_exit(const struct tunnel *t, const struct dest *d,
+				 enum token_source src)
 {
 	char dst[DEST_HOST_MAX + 8], px[DEST_HOST_MAX + 8];
 	int s = t->resp.status;
+	int service = src != TOKEN_NONE && src != TOKEN_CACHE;
 	dest_authority(dst, sizeof dst, d->dest_host, d->dest_port);
 	dest_authority(px, sizeof px, d->proxy_host, d->proxy_port);
 	switch (s) {
-	case 301: case 302: case 303: case 307: case 308:
-		if (sent_token)
-			log_error("sign-in required: proxy %s refused the token for %s "
-				  "(HTTP %d, redirect to sign-in): the session has ended", px, dst, s);
+	case 301: case 302: case 303: case 307: case 308: case 401:
+		if (service)
+			log_error("proxy %s refused the service account token from %s for %s "
+				  "(HTTP %d): it is invalid, expired or revoked", px,
+				  token_source_name(src), dst, s);
+		else if (src == TOKEN_CACHE)
+			log_error("sign-in required: proxy %s refused the token for %s even after "
+				  "signing in (HTTP %d)", px, dst, s);
 		else
-			log_error("sign-in required: no token for proxy %s (HTTP %d, redirect to "
-				  "sign-in); give one with --service-account-file", px, s);
-		return EXIT_SIGNIN;
-	case 401:
-		log_error("sign-in required: proxy %s refused the token for %s "
-			  "(401 Unauthorized: expired or invalid)", px, dst);
+			log_error("sign-in required: proxy %s wants a sign-in for %s (HTTP %d)",
+				  px, dst, s);
 		return EXIT_SIGNIN;
 	case 403:
 		log_error("access denied: proxy %s's policy does not allow you to reach %s "

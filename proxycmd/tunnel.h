@@ -11,6 +11,7 @@
 #include "log.h"
 #include "splice.h"
 #include "tls.h"
+#include "token.h"
 
 struct tunnel_config {
 	const struct dest *dest;
@@ -39,8 +40,9 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c);
  * it means for this destination and proxy, and return its exit class
  * (302/401 -> EXIT_SIGNIN, 403 -> EXIT_DENIED, 404 -> EXIT_NOROUTE,
  * 502/503/504 -> EXIT_UPSTREAM, 495/450 -> EXIT_CLIENTCERT, else
- * EXIT_PROTOCOL). sent_token says whether a token was sent. */
-enum pom_exit tunnel_status_exit(const struct tunnel *t, const struct dest *d, int sent_token);
+ * EXIT_PROTOCOL). src says where the token sent came from. */
+enum pom_exit tunnel_status_exit(const struct tunnel *t, const struct dest *d,
+				 enum token_source src);
 
 /* Close the connection (no close_notify: for failures before the splice). */
 void tunnel_close(struct tunnel *t);
