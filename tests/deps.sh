@@ -3,8 +3,7 @@
 #
 #   check  what `make check` needs (build + the whole test suite)
 #   demo   what `make demo` needs
-#   ci     check + what the next pieces need (chromium, libcurl4-openssl-dev);
-#          .ci/run installs this list
+#   ci     the same as check; .ci/run installs this list
 #   list TARGET  print TARGET's packages, one line, and exit
 #
 # For check/demo/ci: when every package is installed, exit 0 quietly. When
@@ -13,10 +12,10 @@
 # This file is the one place the package lists live.
 set -eu
 
-PKG_BUILD="gcc make libbearssl-dev"
+PKG_BUILD="gcc make libbearssl-dev libcurl4-openssl-dev"
 PKG_DEMO="$PKG_BUILD python3 openssl openssh-server openssh-client procps coreutils"
-PKG_CHECK="$PKG_DEMO perl binutils squid-openssl proxytunnel psmisc curl"
-PKG_CI="$PKG_CHECK libcurl4-openssl-dev chromium"
+PKG_CHECK="$PKG_DEMO perl binutils squid-openssl proxytunnel psmisc curl chromium"
+PKG_CI="$PKG_CHECK"
 
 usage() {
 	echo "usage: tests/deps.sh check|demo|ci|list TARGET" >&2
