@@ -19,7 +19,9 @@ Subcommands
 
 upstream modes (one connection at a time, each handled in a thread)
 --------------
-  echo                       send back what arrives; on EOF half-close, close
+  echo [--send F]            send file F first (a greeting, like sshd's
+                             banner) if given, then send back what arrives;
+                             on EOF half-close, close
   xfer --send F --save F     send file --send then half-close, while saving
                              everything received to --save (until EOF); then
                              close
@@ -376,18 +378,28 @@ class Double:
 
     # -------------------------------------------------- listeners
     def serve(self):
-        socks = []
-        port = self.a.port
-        for addr in self.a.listen or ["127.0.0.1"]:
-            fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-            s = socket.socket(fam, socket.SOCK_STREAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if fam == socket.AF_INET6:
-                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            s.bind((addr, port))
-            s.listen(128)
-            port = s.getsockname()[1]
-            socks.append(s)
+        addrs = self.a.listen or ["127.0.0.1"]
+        for attempt in range(50):
+            socks = []
+            port = self.a.port
+            try:
+                for addr in addrs:
+                    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+                    s = socket.socket(fam, socket.SOCK_STREAM)
+                    socks.append(s)
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    if fam == socket.AF_INET6:
+                        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    s.bind((addr, port))
+                    s.listen(128)
+                    port = s.getsockname()[1]
+                break
+            except OSError:
+                # port 0 picked on the first address may be taken on another
+                for s in socks:
+                    s.close()
+                if self.a.port or attempt == 49:
+                    raise
         self.port = port
         if self.a.port_file:
             tmp = self.a.port_file + ".tmp"
@@ -503,7 +515,7 @@ class Double:
         if a.status:
             extra = []
             if a.status in (301, 302, 307, 308):
-                extra.append("location: " + self.signin_url(headers, "https://%s/" % target))
+                extra.append("location: " + self.signin_url(headers, "https://%s/" % target, tls))
             self.reply(tls, "CONNECT", target, a.status, token, via, None, extra)
             return
         if a.client_ca and a.mtls_mode == "policy" and not self.client_cn(tls):
@@ -515,7 +527,7 @@ class Double:
             return
         if not token:
             self.reply(tls, "CONNECT", target, 302, token, via, None,
-                       ["location: " + self.signin_url(headers, "https://%s/" % target)])
+                       ["location: " + self.signin_url(headers, "https://%s/" % target, tls)])
             return
         claims, why = verify(a.secret, token)
         if claims is None:
@@ -623,8 +635,11 @@ class Double:
             target, stats["client_eof"], stats["up"], stats["down"]))
 
     # -------------------------------------------------- login API
-    def signin_url(self, headers, redirect):
-        host = header(headers, "host") or "localhost:%d" % self.port
+    def signin_url(self, headers, redirect, tls=None):
+        if tls is not None:  # a CONNECT: its Host is the destination
+            host = "%s:%d" % (tls.sni or "localhost", self.port)
+        else:  # the login API: the Host the client used, as Pomerium does
+            host = header(headers, "host") or "localhost:%d" % self.port
         nonce = secrets.token_urlsafe(16)
         with self.states_lock:
             self.states[nonce] = (redirect, time.time())
@@ -702,6 +717,8 @@ def upstream(a):
     def handle(c, n):
         try:
             if a.mode == "echo":
+                if a.send:
+                    send_file(c, a.send)
                 while True:
                     d = c.recv(65536)
                     if not d:

@@ -104,6 +104,9 @@ unlike() {
 	fi
 }
 
+# quiet CMD [ARGS...] — CMD with stdout and stderr discarded
+quiet() { "$@" >/dev/null 2>&1; }
+
 diag() { local l; while IFS= read -r l; do echo "# $l"; done <<<"$*"; }
 
 # diag_file FILE [LINES] — the tail of FILE as diagnostics
