@@ -4,6 +4,7 @@
 #include "log.h"
 #include "login.h"
 #include "net.h"
+#include "session.h"
 #include "splice.h"
 #include "tls.h"
 #include "token.h"
@@ -362,6 +363,25 @@ static int run_command(const struct options *o)
 	}
 }
 
+/* The trust store, loaded only when the proxy sends its certificate. */
+struct anchor_loader {
+	const struct trust_sources *src;
+	struct trust_store *ts;
+};
+
+static int load_anchors(void *arg, const br_x509_trust_anchor **tas, size_t *n)
+{
+	struct anchor_loader *al = arg;
+	double t0 = log_elapsed_ms();
+	if (!al->ts->anchors && trust_load(al->ts, al->src) < 0)
+		return -1;
+	log_debug(1, "%zu trust anchors %s in %.2f ms", al->ts->count,
+		  al->ts->from_cache ? "from the anchor cache" : "decoded", log_elapsed_ms() - t0);
+	*tas = al->ts->anchors;
+	*n = al->ts->count;
+	return 0;
+}
+
 /* A status that asks for a sign-in: a redirect to it, or 401. */
 static int wants_signin(int status)
 {
@@ -407,26 +427,28 @@ int main(int argc, char **argv)
 	log_debug(1, "token: %s", tsrc == TOKEN_NONE ? "none" : token_source_name(tsrc));
 
 	struct tls_params tp;
+	struct trust_sources tsrc_cfg = { o.alternate_ca_path, o.ca_cert, 1 };
+	struct anchor_loader al = { &tsrc_cfg, &ts };
 	memset(&tp, 0, sizeof tp);
 	tp.insecure = o.insecure;
-	if (d.tls && !o.insecure) {
-		struct trust_sources src = { o.alternate_ca_path, o.ca_cert, 1 };
-		double t0 = log_elapsed_ms();
-		if (trust_load(&ts, &src) < 0)
-			return EXIT_LOCAL;
-		log_debug(1, "%zu trust anchors %s in %.2f ms", ts.count,
-			  ts.from_cache ? "from the anchor cache" : "decoded", log_elapsed_ms() - t0);
-		tp.tas = ts.anchors;
-		tp.ta_count = ts.count;
-	}
+	tp.load_anchors = load_anchors;
+	tp.load_arg = &al;
 	if (o.client_cert) {
 		if (tls_identity_load(&id, o.client_cert, o.client_key) < 0)
 			return EXIT_LOCAL;
 		tp.identity = &id;
 	}
 
+	/* resume TLS sessions only when the first handshake was verified and
+	 * no client key is involved (see session.h) */
+	struct session_binding sb;
+	unsigned char trust_id[32];
+	int resume = d.tls && !o.insecure && !o.client_cert &&
+		     trust_config_id(&tsrc_cfg, trust_id) == 0;
+	if (resume)
+		session_bind(&sb, &d, trust_id);
 	struct tunnel_config cfg = { &d, tsrc == TOKEN_NONE ? NULL : token_buf, &tp,
-				     o.timeout_s * 1000 };
+				     o.timeout_s * 1000, resume ? &sb : NULL };
 	t.tls = &tls_storage;
 	t.plain = &plain_storage;
 	enum pom_exit code = tunnel_open(&t, &cfg);

@@ -2,6 +2,7 @@
 #include "pem.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <time.h>
 #include <fcntl.h>
@@ -136,6 +137,71 @@ void tls_identity_free(struct tls_identity *id)
 	id->chain_len = 0;
 }
 
+/* The lazy X.509 engine: the first call (start_chain) loads the anchors
+ * and sets up the real engine; every call is then forwarded to it. */
+static struct tls_client *lazy_owner(const br_x509_class **ctx)
+{
+	return (struct tls_client *)((char *)ctx - offsetof(struct tls_client, lazy.vtable));
+}
+
+static void lazy_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct tls_client *t = lazy_owner(ctx);
+	if (!t->lazy.loaded) {
+		const br_x509_trust_anchor *tas = NULL;
+		size_t n = 0;
+		if (t->lazy.p.load_anchors(t->lazy.p.load_arg, &tas, &n) < 0) {
+			t->trust_failed = 1;
+			tas = NULL;
+			n = 0;
+		}
+		if (t->lazy.p.server_name) {
+			br_x509_minimal_init_full(&t->xc, tas, n);
+			t->lazy.inner = &t->xc.vtable;
+		} else {
+			verify_ip_init(&t->xip, tas, n, t->lazy.p.ip, t->lazy.p.ip_len);
+			t->lazy.inner = &t->xip.vtable;
+		}
+		t->lazy.loaded = 1;
+	}
+	(*t->lazy.inner)->start_chain(t->lazy.inner, server_name);
+}
+
+static void lazy_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	const br_x509_class **in = lazy_owner(ctx)->lazy.inner;
+	(*in)->start_cert(in, length);
+}
+
+static void lazy_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+	const br_x509_class **in = lazy_owner(ctx)->lazy.inner;
+	(*in)->append(in, buf, len);
+}
+
+static void lazy_end_cert(const br_x509_class **ctx)
+{
+	const br_x509_class **in = lazy_owner(ctx)->lazy.inner;
+	(*in)->end_cert(in);
+}
+
+static unsigned lazy_end_chain(const br_x509_class **ctx)
+{
+	const br_x509_class **in = lazy_owner(ctx)->lazy.inner;
+	return (*in)->end_chain(in);
+}
+
+static const br_x509_pkey *lazy_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	const br_x509_class **in = lazy_owner((const br_x509_class **)ctx)->lazy.inner;
+	return (*in)->get_pkey(in, usages);
+}
+
+static const br_x509_class lazy_vtable = {
+	sizeof(const br_x509_class *), lazy_start_chain, lazy_start_cert, lazy_append,
+	lazy_end_cert, lazy_end_chain, lazy_get_pkey,
+};
+
 int tls_client_init(struct tls_client *t, const struct tls_params *p)
 {
 	br_ssl_engine_context *eng = &t->cc.eng;
@@ -154,9 +220,15 @@ int tls_client_init(struct tls_client *t, const struct tls_params *p)
 	br_ssl_engine_set_protocol_names(eng, tls_alpn, 1);
 	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
 
+	t->trust_failed = 0;
 	if (p->insecure) {
 		verify_none_init(&t->xnone);
 		br_ssl_engine_set_x509(eng, &t->xnone.vtable);
+	} else if (!p->tas && p->load_anchors) {
+		t->lazy.vtable = &lazy_vtable;
+		t->lazy.p = *p;
+		t->lazy.loaded = 0;
+		br_ssl_engine_set_x509(eng, &t->lazy.vtable);
 	} else if (!p->server_name) {
 		verify_ip_init(&t->xip, p->tas, p->ta_count, p->ip, p->ip_len);
 		br_ssl_engine_set_x509(eng, &t->xip.vtable);
@@ -173,7 +245,9 @@ int tls_client_init(struct tls_client *t, const struct tls_params *p)
 					    0, br_ec_get_default(),
 					    br_ecdsa_sign_asn1_get_default());
 
-	if (!br_ssl_client_reset(&t->cc, p->server_name, 0)) {
+	if (p->resume)
+		br_ssl_engine_set_session_parameters(eng, p->resume);
+	if (!br_ssl_client_reset(&t->cc, p->server_name, p->resume != NULL)) {
 		log_error("cannot start TLS: %s", tls_error_text(br_ssl_engine_last_error(eng)));
 		return -1;
 	}

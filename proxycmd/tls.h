@@ -34,10 +34,16 @@ struct tls_params {
 	const char *server_name;          /* host name (SNI + name check), or NULL for an IP */
 	const unsigned char *ip;          /* IP literal bytes when server_name is NULL */
 	size_t ip_len;                    /* 4 or 16 */
-	const br_x509_trust_anchor *tas;
+	const br_x509_trust_anchor *tas;  /* the anchors, or NULL to load them lazily: */
 	size_t ta_count;
+	/* With tas NULL, called when the server sends its certificate (a
+	 * resumed handshake never does, and then costs no trust store at all):
+	 * set *tas and *n and return 0, or return -1 after log_error. */
+	int (*load_anchors)(void *arg, const br_x509_trust_anchor **tas, size_t *n);
+	void *load_arg;
 	int insecure;                     /* --disable-tls-verification */
 	const struct tls_identity *identity; /* or NULL */
+	const br_ssl_session_parameters *resume; /* session to offer, or NULL */
 };
 
 /* One TLS client connection: contexts and the full-size bidirectional
@@ -47,12 +53,20 @@ struct tls_client {
 	br_x509_minimal_context xc;
 	verify_ip_context xip;
 	verify_none_context xnone;
+	struct {                          /* loads the anchors at the first certificate */
+		const br_x509_class *vtable;
+		const br_x509_class **inner;
+		struct tls_params p;
+		int loaded;
+	} lazy;
+	int trust_failed;                 /* load_anchors failed (already reported) */
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
 /* Configure t for one handshake: TLS 1.2 only, ECDHE with AES-GCM first
  * then ChaCha20-Poly1305, ALPN "http/1.1", no renegotiation, 32 bytes of
- * getrandom() entropy, and the verification p asks for. Returns 0, or -1
+ * getrandom() entropy, the verification p asks for, and the session to
+ * offer for resumption if p->resume is set. Returns 0, or -1
  * (after log_error) when the engine cannot be set up. */
 int tls_client_init(struct tls_client *t, const struct tls_params *p);
 

@@ -633,17 +633,11 @@ void trust_system_paths(const char **bundle, const char **dir)
 			*bundle = system_bundles[i];
 }
 
-/* The cache file for this list of sources: "anchors-" and 16 hex digits
- * of a SHA-256 over the paths and the --ca-cert text, so that different
- * configurations do not evict each other. Returns 0, or -1 with errno. */
-static int cache_path(char *buf, size_t size, const struct sources *ss, const char *ca_b64)
+/* A digest of the configuration: the source paths and the --ca-cert text
+ * (not their contents or state). */
+static void config_digest(const struct sources *ss, const char *ca_b64, unsigned char d[32])
 {
 	br_sha256_context h;
-	unsigned char d[32];
-	size_t n;
-
-	if (privfile_cache_dir(buf, size, 1) < 0)
-		return -1;
 	br_sha256_init(&h);
 	key_str(&h, "pom-proxy anchors");
 	for (size_t i = 0; i < ss->n; i++) {
@@ -654,6 +648,30 @@ static int cache_path(char *buf, size_t size, const struct sources *ss, const ch
 	if (ca_b64)
 		key_str(&h, ca_b64);
 	br_sha256_out(&h, d);
+}
+
+int trust_config_id(const struct trust_sources *src, unsigned char id[32])
+{
+	struct sources ss;
+	if (resolve(&ss, src) < 0)
+		return -1;
+	config_digest(&ss, src->ca_cert_b64, id);
+	free(ss.v);
+	free(ss.dirs);
+	return 0;
+}
+
+/* The cache file for this list of sources: "anchors-" and 16 hex digits
+ * of a SHA-256 over the paths and the --ca-cert text, so that different
+ * configurations do not evict each other. Returns 0, or -1 with errno. */
+static int cache_path(char *buf, size_t size, const struct sources *ss, const char *ca_b64)
+{
+	unsigned char d[32];
+	size_t n;
+
+	if (privfile_cache_dir(buf, size, 1) < 0)
+		return -1;
+	config_digest(ss, ca_b64, d);
 	n = strlen(buf);
 	if (size - n < sizeof "/anchors-" + 16) {
 		errno = ENAMETOOLONG;

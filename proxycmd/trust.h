@@ -62,6 +62,11 @@ int trust_load(struct trust_store *ts, const struct trust_sources *src);
  * *dir is $SSL_CERT_DIR (possibly a colon-separated list) or NULL. */
 void trust_system_paths(const char **bundle, const char **dir);
 
+/* Put in id a digest of which sources src designates (their paths and
+ * the --ca-cert text, not their contents): cheap, no file is read.
+ * Returns 0, or -1 when out of memory. */
+int trust_config_id(const struct trust_sources *src, unsigned char id[32]);
+
 /* Release what trust_load allocated; ts may be zeroed or already freed. */
 void trust_free(struct trust_store *ts);
 

@@ -18,6 +18,8 @@ static enum pom_exit pump_failure(struct tunnel *t, const struct dest *d, enum t
 				  const char *phase, int timeout_ms)
 {
 	int err = br_ssl_engine_last_error(tls_engine(t->tls));
+	if (t->tls->trust_failed)
+		return EXIT_LOCAL; /* the trust store said why */
 	switch (r) {
 	case TLS_PUMP_TIMEOUT:
 		log_error("proxy %s:%u did not complete %s within %d ms", d->proxy_host,
@@ -139,9 +141,11 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 	long deadline = tls_now_ms() + c->timeout_ms;
 	if (d->tls) {
 		struct tls_params p = *c->tls;
+		br_ssl_session_parameters offer, sp;
 		p.server_name = d->proxy_ip_family ? NULL : d->proxy_host;
 		p.ip = d->proxy_ip;
 		p.ip_len = d->proxy_ip_family == 4 ? 4 : 16;
+		p.resume = c->session && session_load(c->session, &offer) ? &offer : NULL;
 		if (tls_client_init(t->tls, &p) < 0) {
 			code = EXIT_LOCAL;
 			goto fail;
@@ -149,13 +153,24 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 		long th = tls_now_ms();
 		enum tls_pump_result r = tls_pump_until(tls_engine(t->tls), t->fd, BR_SSL_SENDAPP, deadline);
 		if (r != TLS_PUMP_OK) {
+			if (p.resume)
+				session_forget(c->session);
+			explicit_bzero(&offer, sizeof offer);
 			code = pump_failure(t, d, r, "the TLS handshake", c->timeout_ms);
 			goto fail;
 		}
-		br_ssl_session_parameters sp;
 		br_ssl_engine_get_session_parameters(tls_engine(t->tls), &sp);
-		log_debug(1, "TLS 1.2 %s with %s in %ld ms%s", tls_suite_name(sp.cipher_suite),
-			  d->proxy_host, tls_now_ms() - th, p.insecure ? " (NOT VERIFIED)" : "");
+		int resumed = p.resume && sp.session_id_len == offer.session_id_len &&
+			      memcmp(sp.session_id, offer.session_id, sp.session_id_len) == 0;
+		if (c->session && !resumed)
+			session_store(c->session, &sp);
+		explicit_bzero(&offer, sizeof offer);
+		explicit_bzero(&sp.master_secret, sizeof sp.master_secret);
+		log_debug(1, "TLS 1.2 %s with %s in %ld ms, %s%s", tls_suite_name(sp.cipher_suite),
+			  d->proxy_host, tls_now_ms() - th,
+			  resumed ? "resumed" : p.resume ? "full handshake (resumption declined)"
+						       : "full handshake",
+			  p.insecure ? " (NOT VERIFIED)" : "");
 		code = exchange_tls(t, d, req, (size_t)req_len, deadline, c->timeout_ms);
 	} else {
 		code = exchange_plain(t, d, req, (size_t)req_len, deadline, c->timeout_ms);

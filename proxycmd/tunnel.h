@@ -12,12 +12,14 @@
 #include "splice.h"
 #include "tls.h"
 #include "token.h"
+#include "session.h"
 
 struct tunnel_config {
 	const struct dest *dest;
 	const char *token;             /* sent as "Authorization: Pomerium", or NULL */
 	const struct tls_params *tls;  /* anchors, insecure, identity (name/IP filled in here) */
 	int timeout_ms;                /* TCP connect; then TLS + CONNECT answer */
+	const struct session_binding *session; /* resume and keep TLS sessions, or NULL */
 };
 
 struct tunnel {
