@@ -22,9 +22,12 @@ upstream modes (one connection at a time, each handled in a thread)
   echo [--send F]            send file F first (a greeting, like sshd's
                              banner) if given, then send back what arrives;
                              on EOF half-close, close
-  xfer --send F --save F     send file --send then half-close, while saving
-                             everything received to --save (until EOF); then
-                             close
+  xfer --send F --save F [--expect N]
+                             send file --send while saving everything received
+                             to --save; close once the file is sent and either
+                             N bytes arrived (with --expect) or the peer's EOF
+                             (there is no half-close: over TLS 1.2 a
+                             close_notify ends both directions)
   reply --send F [--delay S] read until EOF, wait S seconds, then send file
                              --send and close (checks that a client's stdin EOF
                              does not cut off the answer)
@@ -45,7 +48,8 @@ serve options
                              allowed JWT sub/email values, or '*' for any
                              valid token (repeatable)
   --log FILE                 request log (default: stderr), one line per request:
-                               CONNECT <authority> <status> token=yes|no via=<header> user=<u> sni=<n> alpn=<p> client_cert=<cn>
+                               CONNECT <authority> <status> token=yes|no via=<header> user=<u>
+                                 sni=<n> alpn=<p> client_cert=<cn> tls=<version> cipher=<name>
                                GET <path> <status> token=yes|no ...
                              and, for tunnels, when they end:
                                END <authority> client_eof=notify|ragged|reset|closed up=<bytes> down=<bytes>
@@ -365,6 +369,7 @@ class Double:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3 if a.tls13_only \
             else ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(a.cert, a.key)
+        ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE  # the client's order wins
         ctx.set_alpn_protocols(["http/1.1"])
         if a.client_ca:
             ctx.load_verify_locations(a.client_ca)
@@ -488,10 +493,12 @@ class Double:
     def reply(self, tls, what, target, code, token, via, user, extra=(),
               body=None, ctype="text/html; charset=utf-8"):
         cn = self.client_cn(tls)
-        self.log("%s %s %d token=%s via=%s user=%s sni=%s alpn=%s client_cert=%s" % (
+        cipher = tls.obj.cipher()
+        self.log("%s %s %d token=%s via=%s user=%s sni=%s alpn=%s client_cert=%s tls=%s cipher=%s" % (
             what, target, code, "yes" if token else "no", via, user or "-",
             tls.sni or "-", tls.obj.selected_alpn_protocol() or "-",
-            (cn or "-").replace(" ", "_")))
+            (cn or "-").replace(" ", "_"), tls.obj.version(),
+            cipher[0] if cipher else "-"))
         if code != 200:
             tls.send(response(code, list(extra) + ["connection: close"], body,
                               ctype))
@@ -731,12 +738,17 @@ def upstream(a):
                     def sender():
                         try:
                             send_file(c, a.send)
-                            c.shutdown(socket.SHUT_WR)
                         except OSError:
                             pass
                     t = threading.Thread(target=sender, daemon=True)
                     t.start()
-                    drain(c, out)
+                    got = 0
+                    while a.expect is None or got < a.expect:
+                        d = c.recv(65536)
+                        if not d:
+                            break
+                        out.write(d)
+                        got += len(d)
                     t.join()
                 os.rename(save + ".part", save)
             elif a.mode == "reply":
@@ -769,6 +781,7 @@ def main():
     u.add_argument("--send")
     u.add_argument("--save")
     u.add_argument("--delay", type=float, default=0)
+    u.add_argument("--expect", type=int)
 
     s = sub.add_parser("serve")
     s.add_argument("--cert", required=True)

@@ -440,16 +440,20 @@ _ssh_opts() {
 	SSH_OPTS=(-F /dev/null -i "$USER_KEY" -o IdentitiesOnly=yes -o IdentityAgent=none
 		-o StrictHostKeyChecking=no -o UserKnownHostsFile="$KNOWN_HOSTS"
 		-o BatchMode=yes -o ConnectTimeout=15 -o LogLevel=ERROR
-		-o ServerAliveInterval=0 -o ProxyCommand="$1")
+		-o ServerAliveInterval=0 -o ProxyCommand="$1" ${SSH_EXTRA[@]+"${SSH_EXTRA[@]}"})
 }
 
-# ssh_via PROXYCOMMAND HOST [SSH ARGS / COMMAND...] — a real ssh through
-# PROXYCOMMAND as $SSH_USER@HOST (bounded by SSH_TIMEOUT, default 60 s)
+# Clients run under `setsid -w`: no controlling terminal, so a pom-proxy
+# that wants a sign-in can never sit waiting for a paste on the tester's tty.
+
+# ssh_via PROXYCOMMAND HOST [COMMAND...] — a real ssh through PROXYCOMMAND
+# as $SSH_USER@HOST (bounded by SSH_TIMEOUT, default 60 s); more ssh options
+# in the array SSH_EXTRA (e.g. SSH_EXTRA=(-p 2222))
 ssh_via() {
 	local pc=$1 host=$2
 	shift 2
 	_ssh_opts "$pc"
-	timeout -k 5 "${SSH_TIMEOUT:-60}" ssh "${SSH_OPTS[@]}" "$SSH_USER@$host" "$@"
+	setsid -w timeout -k 5 "${SSH_TIMEOUT:-60}" ssh "${SSH_OPTS[@]}" "$SSH_USER@$host" "$@"
 }
 
 # scp_via PROXYCOMMAND SRC DST — scp (SFTP protocol) through PROXYCOMMAND;
@@ -459,13 +463,13 @@ scp_via() {
 	_ssh_opts "$pc"
 	[[ $src == *:* && $src != /* ]] && src=$SSH_USER@$src
 	[[ $dst == *:* && $dst != /* ]] && dst=$SSH_USER@$dst
-	timeout -k 5 "${SCP_TIMEOUT:-120}" scp -q "${SSH_OPTS[@]}" "$src" "$dst"
+	setsid -w timeout -k 5 "${SCP_TIMEOUT:-120}" scp -q "${SSH_OPTS[@]}" "$src" "$dst" </dev/null
 }
 
 # run_pp [ARGS...] — pom-proxy with stdin from /dev/null (or $PP_STDIN),
 # bounded by PP_TIMEOUT (default 30 s). Sets RC, OUT (stdout), ERR (stderr).
 run_pp() {
-	timeout -k 5 "${PP_TIMEOUT:-30}" "$POM_PROXY" "$@" <"${PP_STDIN:-/dev/null}" \
+	setsid -w timeout -k 5 "${PP_TIMEOUT:-30}" "$POM_PROXY" "$@" <"${PP_STDIN:-/dev/null}" \
 		>"$T/pp.out" 2>"$T/pp.err"
 	RC=$?
 	OUT=$(cat "$T/pp.out")
@@ -492,6 +496,35 @@ expect_failure() {
 count_log() { grep -cE "$1" "${2:-$DOUBLE_LOG}"; }
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# feed_until SRC WATCH SIZE [SECS] — write SRC to stdout, then keep stdout
+# open until file WATCH holds SIZE bytes (or SECS, default 120, pass): a
+# stdin for pom-proxy that does not end before the answer has arrived.
+feed_until() {
+	python3 - "$@" <<'EOF'
+import os, sys, time
+src, watch, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+secs = float(sys.argv[4]) if len(sys.argv) > 4 else 120
+with open(src, "rb") as f:
+    while True:
+        b = f.read(65536)
+        if not b:
+            break
+        try:
+            sys.stdout.buffer.write(b)
+        except BrokenPipeError:
+            sys.exit(1)
+sys.stdout.flush()
+end = time.time() + secs
+while time.time() < end:
+    try:
+        if os.path.getsize(watch) >= size:
+            break
+    except OSError:
+        pass
+    time.sleep(0.05)
+EOF
+}
 
 # random_file PATH MiB
 random_file() { head -c "$(($2 * 1024 * 1024))" /dev/urandom >"$1"; }
