@@ -73,7 +73,7 @@ like "$(grep '^CONNECT' "$DOUBLE_LOG" | tail -1)" ' 200 .* sni=- ' "no SNI for a
 ssh_ok "IPv4 literal: --pomerium-url https://127.0.0.1:PORT (IP SAN 127.0.0.1)" \
 	"$POM_PROXY --pomerium-url https://127.0.0.1:$P --alternate-ca-path $PKI/ca.pem --service-account-file $TOK %h:%p"
 start_double --listen ::1 --route "[::1]:$SSHD_PORT" "[::1]:$SSHD_PORT" '*'
-SSH_EXTRA=(-p "$SSHD_PORT")
+SSH_EXTRA=(-o Port="$SSHD_PORT")
 ssh_ok "IPv6 destination: ssh -p PORT ::1 sends CONNECT [::1]:PORT" \
 	"$POM_PROXY --pomerium-url https://[::1]:$DOUBLE_PORT --alternate-ca-path $PKI/ca.pem --service-account-file $TOK %h:%p" \
 	::1

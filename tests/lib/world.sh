@@ -394,8 +394,13 @@ acl loopback_dst dst 127.0.0.0/8 ::1
 acl CONNECT method CONNECT
 http_access allow CONNECT loopback_dst
 http_access deny all
-# never ask a resolver outside this machine
+# never ask a resolver outside this machine; UDP on loopback only
 dns_nameservers 127.0.0.1
+udp_incoming_address 127.0.0.1
+udp_outgoing_address 127.0.0.1
+icp_port 0
+htcp_port 0
+snmp_port 0
 hosts_file /etc/hosts
 pid_filename $d/squid.pid
 cache_log $d/cache.log
@@ -448,7 +453,7 @@ _ssh_opts() {
 
 # ssh_via PROXYCOMMAND HOST [COMMAND...] — a real ssh through PROXYCOMMAND
 # as $SSH_USER@HOST (bounded by SSH_TIMEOUT, default 60 s); more ssh options
-# in the array SSH_EXTRA (e.g. SSH_EXTRA=(-p 2222))
+# in the array SSH_EXTRA, used by scp_via too (e.g. SSH_EXTRA=(-o Port=2222))
 ssh_via() {
 	local pc=$1 host=$2
 	shift 2
