@@ -149,7 +149,7 @@ static int clear_dir(const char *dirpath, int *n)
 
 enum pom_exit cmd_cache_clear(void)
 {
-	static const char *subs[] = { "tokens", "logins", "" };
+	static const char *subs[] = { "tokens", "logins", "sessions", "" };
 	char dir[4096], path[4200];
 	int n = 0;
 	if (privfile_cache_dir(dir, sizeof dir, 0) < 0) {

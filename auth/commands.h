@@ -19,7 +19,8 @@ enum pom_exit cmd_logout(const char *authority);
 enum pom_exit cmd_cache_location(void);
 
 /* Remove everything pom-proxy keeps in its cache directory (tokens,
- * sign-in state, decoded trust anchors), leaving the directory. */
+ * sign-in state, TLS sessions, decoded trust anchors), leaving the
+ * directory. */
 enum pom_exit cmd_cache_clear(void);
 
 #endif
