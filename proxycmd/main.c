@@ -3,13 +3,12 @@
 #include "dest.h"
 #include "log.h"
 #include "login.h"
-#include "net.h"
+#include "listener.h"
+#include "relay.h"
 #include "session.h"
-#include "splice.h"
 #include "tls.h"
 #include "token.h"
 #include "trust.h"
-#include "tunnel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +39,10 @@ static const char usage_text[] =
 "\n"
 "options:\n"
 "  --pomerium-url URL          the proxy to use for DEST\n"
-"  --listen -                  tunnel over stdin/stdout (the default)\n"
+"  --listen ADDR               serve local connections on ADDR (:2202,\n"
+"                              127.0.0.1:2202, [::1]:2202, :0 = a free port);\n"
+"                              '-' = stdin/stdout, the default for pom-proxy DEST;\n"
+"                              pom-proxy tcp DEST listens on 127.0.0.1:0\n"
 "  --alternate-ca-path FILE    PEM CA certificate(s) trusted besides the system store\n"
 "  --ca-cert BASE64PEM         same, inline as base64 of a PEM text\n"
 "  --disable-tls-verification  do not verify the proxy's certificate\n"
@@ -204,12 +206,6 @@ static void parse_args(int argc, char **argv, struct options *o)
 			die(EXIT_USAGE, "usage: pom-proxy cache location|clear");
 		return;
 	}
-	if (!o->listen && o->subcommand_tcp)
-		die(EXIT_USAGE, "pom-proxy tcp: listener mode is not available yet; "
-		    "use --listen - (stdin/stdout)");
-	if (o->listen && strcmp(o->listen, "-") != 0)
-		die(EXIT_USAGE, "--listen %.60s: listener mode is not available yet; "
-		    "use --listen - (stdin/stdout)", o->listen);
 	if (!o->client_cert != !o->client_key)
 		die(EXIT_USAGE, "--client-cert and --client-key go together");
 	if (o->token.service_account && o->token.service_account_file)
@@ -227,81 +223,7 @@ static void verbosity_from_env(void)
 		log_level = log_level < 1 ? 1 : log_level;
 }
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-/* Catch HUP/TERM/INT into stop_signal, blocked except inside ppoll (whose
- * mask goes to *wait_mask). */
-static void setup_signals(sigset_t *wait_mask)
-{
-	struct sigaction sa;
-	sigset_t block;
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&block);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, wait_mask);
-	sigdelset(wait_mask, SIGHUP);
-	sigdelset(wait_mask, SIGTERM);
-	sigdelset(wait_mask, SIGINT);
-	sa.sa_handler = on_signal;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-}
-
-/* Per-process state: large, so not on the stack. */
-static struct tls_client tls_storage;
-static struct splice_plain plain_storage;
 static char token_buf[TOKEN_MAX + 1];
-
-/* Run the open tunnel over stdin/stdout and return the exit code. */
-static int run_stdio(struct tunnel *t, const struct dest *d)
-{
-	sigset_t wait_mask;
-	struct splice_result res;
-	struct splice_fds fds = { STDIN_FILENO, STDOUT_FILENO, t->fd, t->fd };
-	int fl_in = net_set_nonblock(STDIN_FILENO);
-	int fl_out = net_set_nonblock(STDOUT_FILENO);
-
-	setup_signals(&wait_mask);
-	splice_run(d->tls ? tls_engine(t->tls) : NULL, t->plain, &fds, &wait_mask,
-		   &stop_signal, &res);
-	/* leave the descriptors as we found them (they may be a terminal) */
-	if (fl_in >= 0)
-		fcntl(STDIN_FILENO, F_SETFL, fl_in);
-	if (fl_out >= 0)
-		fcntl(STDOUT_FILENO, F_SETFL, fl_out);
-	log_debug(1, "tunnel ended after %llu bytes up, %llu down", res.up, res.down);
-	tunnel_close(t);
-	switch (res.end) {
-	case SPLICE_PEER_CLOSED:
-		log_debug(1, "the proxy closed the tunnel (TLS close_notify)");
-		return EXIT_OK;
-	case SPLICE_PEER_EOF:
-		log_debug(1, "the proxy closed the connection%s", d->tls ? " without close_notify" : "");
-		return EXIT_OK;
-	case SPLICE_LOCAL_GONE:
-		log_debug(1, "the local side closed its output");
-		return EXIT_OK;
-	case SPLICE_SIGNALLED:
-		log_debug(1, "stopped by signal %d", (int)stop_signal);
-		return stop_signal == SIGHUP ? EXIT_OK : 128 + (int)stop_signal;
-	case SPLICE_TLS_ERROR:
-		log_error("tunnel to %s:%u broke: %s", d->dest_host, d->dest_port,
-			  tls_error_text(res.tls_error));
-		return EXIT_BROKEN;
-	default:
-		log_error("connection to proxy %s:%u lost: %s", d->proxy_host, d->proxy_port,
-			  strerror(res.sys_errno));
-		return EXIT_BROKEN;
-	}
-}
 
 /* The login options that go with the command line o. */
 static void login_options(const struct options *o, struct login_options *lo)
@@ -382,11 +304,10 @@ static int load_anchors(void *arg, const br_x509_trust_anchor **tas, size_t *n)
 	return 0;
 }
 
-/* A status that asks for a sign-in: a redirect to it, or 401. */
-static int wants_signin(int status)
+/* Listener mode: one relay per accepted connection. */
+static int serve_connection(int fd, void *arg)
 {
-	return status == 401 || status == 301 || status == 302 || status == 303 ||
-	       status == 307 || status == 308;
+	return relay_run(arg, fd, fd);
 }
 
 int main(int argc, char **argv)
@@ -394,10 +315,8 @@ int main(int argc, char **argv)
 	struct options o;
 	struct dest d;
 	char err[256], authority[DEST_HOST_MAX + 8];
-	enum token_source tsrc;
 	struct trust_store ts;
 	struct tls_identity id;
-	struct tunnel t;
 
 	log_clock_start();
 	signal(SIGPIPE, SIG_IGN); /* a closed peer is an error to report, not a death */
@@ -413,6 +332,21 @@ int main(int argc, char **argv)
 	log_debug(1, "pom-proxy %s: %s:%u via %s://%s", POM_VERSION, d.dest_host, d.dest_port,
 		  d.tls ? "https" : "http", authority);
 
+	/* where the local side comes from: stdin/stdout, or a listener */
+	const char *listen_addr = o.listen ? o.listen : o.subcommand_tcp ? "127.0.0.1:0" : NULL;
+	struct sockaddr_storage lsa;
+	socklen_t lsa_len = 0;
+	if (listen_addr && strcmp(listen_addr, "-") == 0)
+		listen_addr = NULL;
+	if (listen_addr) {
+		int loopback;
+		if (listener_parse(listen_addr, &lsa, &lsa_len, &loopback, err, sizeof err) < 0)
+			die(EXIT_USAGE, "%s", err);
+		if (!loopback)
+			log_warn("--listen %s is reachable from other machines: anyone who can "
+				 "connect rides on your token", listen_addr);
+	}
+
 	if (o.insecure && d.tls)
 		log_warn("--disable-tls-verification: the proxy's certificate is NOT verified; "
 			 "anyone on the path can read the tunnel and the token");
@@ -422,65 +356,40 @@ int main(int argc, char **argv)
 	if (!d.tls && !o.insecure)
 		log_warn("http:// proxy %s: the tunnel and the token travel unencrypted", authority);
 
-	if (token_find(token_buf, sizeof token_buf, &o.token, authority, &tsrc) < 0)
-		return EXIT_USAGE;
-	log_debug(1, "token: %s", tsrc == TOKEN_NONE ? "none" : token_source_name(tsrc));
-
-	struct tls_params tp;
+	struct relay_config rc;
 	struct trust_sources tsrc_cfg = { o.alternate_ca_path, o.ca_cert, 1 };
 	struct anchor_loader al = { &tsrc_cfg, &ts };
-	memset(&tp, 0, sizeof tp);
-	tp.insecure = o.insecure;
-	tp.load_anchors = load_anchors;
-	tp.load_arg = &al;
+	memset(&rc, 0, sizeof rc);
+	rc.dest = &d;
+	rc.token = o.token;
+	rc.timeout_ms = o.timeout_s * 1000;
+	rc.tls.insecure = o.insecure;
+	rc.tls.load_anchors = load_anchors;
+	rc.tls.load_arg = &al;
+	login_options(&o, &rc.login);
 	if (o.client_cert) {
 		if (tls_identity_load(&id, o.client_cert, o.client_key) < 0)
 			return EXIT_LOCAL;
-		tp.identity = &id;
+		rc.tls.identity = &id;
 	}
 
 	/* resume TLS sessions only when the first handshake was verified and
 	 * no client key is involved (see session.h) */
 	struct session_binding sb;
 	unsigned char trust_id[32];
-	int resume = d.tls && !o.insecure && !o.client_cert &&
-		     trust_config_id(&tsrc_cfg, trust_id) == 0;
-	if (resume)
+	if (d.tls && !o.insecure && !o.client_cert && trust_config_id(&tsrc_cfg, trust_id) == 0) {
 		session_bind(&sb, &d, trust_id);
-	struct tunnel_config cfg = { &d, tsrc == TOKEN_NONE ? NULL : token_buf, &tp,
-				     o.timeout_s * 1000, resume ? &sb : NULL };
-	t.tls = &tls_storage;
-	t.plain = &plain_storage;
-	enum pom_exit code = tunnel_open(&t, &cfg);
-	if (code == EXIT_OK && wants_signin(t.resp.status) &&
-	    (tsrc == TOKEN_NONE || tsrc == TOKEN_CACHE)) {
-		/* sign in (or wait for another pom-proxy to), then retry once */
-		static char fresh[TOKEN_MAX + 1];
-		struct login_options lo;
-		tunnel_close(&t);
-		log_debug(1, "the proxy wants a sign-in (%d)", t.resp.status);
-		login_options(&o, &lo);
-		code = login_obtain(&d, &lo, tsrc == TOKEN_CACHE ? token_buf : NULL, fresh,
-				    sizeof fresh);
-		if (code == EXIT_OK) {
-			memcpy(token_buf, fresh, sizeof token_buf);
-			explicit_bzero(fresh, sizeof fresh);
-			cfg.token = token_buf;
-			tsrc = TOKEN_CACHE;
-			code = tunnel_open(&t, &cfg);
-		}
+		rc.session = &sb;
 	}
-	explicit_bzero(token_buf, sizeof token_buf);
-	if (code != EXIT_OK)
-		return code;
-	if (t.resp.status != 200) {
-		code = tunnel_status_exit(&t, &d, tsrc);
-		tunnel_close(&t);
-		return code;
+
+	int code;
+	if (listen_addr) {
+		code = listener_serve(&lsa, lsa_len, serve_connection, &rc);
+	} else {
+		code = relay_run(&rc, STDIN_FILENO, STDOUT_FILENO);
 	}
-	int rc = run_stdio(&t, &d);
 	if (o.client_cert)
 		tls_identity_free(&id);
 	trust_free(&ts);
-	return rc;
+	return code;
 }

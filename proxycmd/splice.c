@@ -271,6 +271,10 @@ void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 			}
 			if (got || in_eof)
 				st_flush(&s);
+			if (in_eof && fds->local_eof_ends) {
+				res->end = SPLICE_LOCAL_GONE;
+				goto start_close;
+			}
 		}
 		continue;
 

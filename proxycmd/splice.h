@@ -9,7 +9,10 @@
  *  - local input EOF: stop reading it, flush what the engine holds, keep
  *    delivering the proxy's data (Envoy closes both directions on a
  *    half-close, and a TLS close_notify would make BearSSL discard the
- *    answer still on its way);
+ *    answer still on its way) — ssh ends a ProxyCommand with SIGHUP; with
+ *    local_eof_ends (listener sockets, whose clients have no such signal
+ *    and usually close the whole socket) the session ends instead, as for
+ *    a local output gone;
  *  - proxy close_notify, or a TCP EOF without it: deliver what is left,
  *    then end;
  *  - local output gone (EPIPE, POLLERR) or a stop signal: send
@@ -22,6 +25,7 @@
 
 struct splice_fds {
 	int local_in, local_out, net_in, net_out;
+	int local_eof_ends; /* 1: local input EOF ends the session (see below) */
 };
 
 /* Buffers that stand in for the TLS engine when the proxy is plain TCP

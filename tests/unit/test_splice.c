@@ -202,7 +202,7 @@ static void session(const char *name, int tls, size_t total, size_t chunk, enum 
 		}
 	}
 
-	struct splice_fds fds = { in[0], out[1], sv[0], sv[0] };
+	struct splice_fds fds = { in[0], out[1], sv[0], sv[0], 0 };
 	splice_run(tls ? tls_engine(&client) : NULL, &plain, &fds, &wait_mask, &stop, &r);
 	sigprocmask(SIG_UNBLOCK, &block, NULL);
 

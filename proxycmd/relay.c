@@ -1,0 +1,136 @@
+#include "relay.h"
+#include "log.h"
+#include "net.h"
+#include "splice.h"
+#include "tunnel.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+/* One relay per process: its large state is static, not on the stack. */
+static struct tls_client tls_storage;
+static struct splice_plain plain_storage;
+static char token_buf[TOKEN_MAX + 1];
+static char fresh_buf[TOKEN_MAX + 1];
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/* Catch HUP/TERM/INT into stop_signal, blocked except inside ppoll (whose
+ * mask goes to *wait_mask). */
+static void setup_signals(sigset_t *wait_mask)
+{
+	struct sigaction sa;
+	sigset_t block;
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, wait_mask);
+	sigdelset(wait_mask, SIGHUP);
+	sigdelset(wait_mask, SIGTERM);
+	sigdelset(wait_mask, SIGINT);
+	sa.sa_handler = on_signal;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* A status that asks for a sign-in: a redirect to it, or 401. */
+static int wants_signin(int status)
+{
+	return status == 401 || status == 301 || status == 302 || status == 303 ||
+	       status == 307 || status == 308;
+}
+
+/* Splice the open tunnel t with the local descriptors; the exit code. */
+static int splice_tunnel(struct tunnel *t, const struct dest *d, int in, int out)
+{
+	sigset_t wait_mask;
+	struct splice_result res;
+	struct splice_fds fds = { in, out, t->fd, t->fd, in == out };
+	int fl_in = net_set_nonblock(in);
+	int fl_out = in == out ? -1 : net_set_nonblock(out);
+
+	setup_signals(&wait_mask);
+	splice_run(d->tls ? tls_engine(t->tls) : NULL, t->plain, &fds, &wait_mask,
+		   &stop_signal, &res);
+	/* leave the descriptors as we found them (they may be a terminal) */
+	if (fl_in >= 0)
+		fcntl(in, F_SETFL, fl_in);
+	if (fl_out >= 0)
+		fcntl(out, F_SETFL, fl_out);
+	log_debug(1, "tunnel ended after %llu bytes up, %llu down", res.up, res.down);
+	tunnel_close(t);
+	switch (res.end) {
+	case SPLICE_PEER_CLOSED:
+		log_debug(1, "the proxy closed the tunnel (TLS close_notify)");
+		return EXIT_OK;
+	case SPLICE_PEER_EOF:
+		log_debug(1, "the proxy closed the connection%s", d->tls ? " without close_notify" : "");
+		return EXIT_OK;
+	case SPLICE_LOCAL_GONE:
+		log_debug(1, "the local side closed its output");
+		return EXIT_OK;
+	case SPLICE_SIGNALLED:
+		log_debug(1, "stopped by signal %d", (int)stop_signal);
+		return stop_signal == SIGHUP ? EXIT_OK : 128 + (int)stop_signal;
+	case SPLICE_TLS_ERROR:
+		log_error("tunnel to %s:%u broke: %s", d->dest_host, d->dest_port,
+			  tls_error_text(res.tls_error));
+		return EXIT_BROKEN;
+	default:
+		log_error("connection to proxy %s:%u lost: %s", d->proxy_host, d->proxy_port,
+			  strerror(res.sys_errno));
+		return EXIT_BROKEN;
+	}
+}
+
+int relay_run(const struct relay_config *c, int local_in, int local_out)
+{
+	const struct dest *d = c->dest;
+	char authority[DEST_HOST_MAX + 8];
+	enum token_source src;
+	struct tunnel t;
+
+	dest_authority(authority, sizeof authority, d->proxy_host, d->proxy_port);
+	if (token_find(token_buf, sizeof token_buf, &c->token, authority, &src) < 0)
+		return EXIT_USAGE;
+	log_debug(1, "token: %s", src == TOKEN_NONE ? "none" : token_source_name(src));
+
+	struct tunnel_config cfg = { d, src == TOKEN_NONE ? NULL : token_buf, &c->tls,
+				     c->timeout_ms, c->session };
+	t.tls = &tls_storage;
+	t.plain = &plain_storage;
+	enum pom_exit code = tunnel_open(&t, &cfg);
+	if (code == EXIT_OK && wants_signin(t.resp.status) &&
+	    (src == TOKEN_NONE || src == TOKEN_CACHE)) {
+		/* sign in (or wait for another pom-proxy to), then retry once */
+		tunnel_close(&t);
+		log_debug(1, "the proxy wants a sign-in (%d)", t.resp.status);
+		code = login_obtain(d, &c->login, src == TOKEN_CACHE ? token_buf : NULL,
+				    fresh_buf, sizeof fresh_buf);
+		if (code == EXIT_OK) {
+			memcpy(token_buf, fresh_buf, sizeof token_buf);
+			explicit_bzero(fresh_buf, sizeof fresh_buf);
+			cfg.token = token_buf;
+			src = TOKEN_CACHE;
+			code = tunnel_open(&t, &cfg);
+		}
+	}
+	explicit_bzero(token_buf, sizeof token_buf);
+	if (code != EXIT_OK)
+		return code;
+	if (t.resp.status != 200) {
+		code = tunnel_status_exit(&t, d, src);
+		tunnel_close(&t);
+		return code;
+	}
+	return splice_tunnel(&t, d, local_in, local_out);
+}

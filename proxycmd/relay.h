@@ -1,0 +1,31 @@
+/* relay: one whole tunnel for one local connection — find the token, open
+ * the tunnel, sign in and retry once when the proxy asks for it, then
+ * splice until the session ends. stdio mode runs it once on (0, 1);
+ * listener mode runs it in a child process per accepted connection. */
+#ifndef POM_RELAY_H
+#define POM_RELAY_H
+
+#include "dest.h"
+#include "login.h"
+#include "session.h"
+#include "tls.h"
+#include "token.h"
+
+struct relay_config {
+	const struct dest *dest;
+	struct token_options token;
+	struct tls_params tls;                 /* base TLS parameters (see tunnel.h) */
+	const struct session_binding *session; /* or NULL: no resumption */
+	struct login_options login;
+	int timeout_ms;
+};
+
+/* Run one tunnel between local_in/local_out (made non-blocking here and
+ * restored afterwards) and DEST. When they are one descriptor (a listener's
+ * socket), its EOF ends the session (see splice.h). Until the splice starts, SIGINT, SIGTERM
+ * and SIGHUP keep their current disposition (a sign-in catches them
+ * itself); during the splice they end the session cleanly. Returns the
+ * process exit code (see log.h), after one log_error line on failure. */
+int relay_run(const struct relay_config *c, int local_in, int local_out);
+
+#endif
