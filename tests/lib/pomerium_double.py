@@ -74,9 +74,12 @@ serve options
   --silent                   never answer a CONNECT (hold it until the client
                              goes away)
   --close-after SECS         close every tunnel SECS seconds after its 200
-  --close-mode notify|abrupt how the double closes a tunnel (when upstream hits
+  --close-mode notify|abrupt|garbage
+                             how the double closes a tunnel (when upstream hits
                              EOF, or after --close-after): notify (default) sends
-                             a TLS close_notify then FIN; abrupt sends FIN only
+                             a TLS close_notify then FIN; abrupt sends FIN only;
+                             garbage sends a record that cannot be decrypted
+                             (a TLS error in an open tunnel), then FIN
   --signin-user USER         who the sign-in URL signs in as (default
                              alice@example.com; there is no IdP)
   --signin-ttl SECS          sign-in URLs expire after this (default 300)
@@ -574,6 +577,10 @@ class Double:
         try:
             if self.a.close_mode == "notify":
                 tls.close_notify()
+            elif self.a.close_mode == "garbage":
+                # an application-data record that cannot decrypt
+                with tls.send_lock:
+                    tls.sock.sendall(b"\x17\x03\x03\x00\x20" + os.urandom(32))
             tls.sock.shutdown(socket.SHUT_RDWR if full else socket.SHUT_WR)
         except OSError:
             pass
@@ -801,7 +808,7 @@ def main():
     s.add_argument("--raw-response")
     s.add_argument("--silent", action="store_true")
     s.add_argument("--close-after", type=float)
-    s.add_argument("--close-mode", choices=["notify", "abrupt"], default="notify")
+    s.add_argument("--close-mode", choices=["notify", "abrupt", "garbage"], default="notify")
     s.add_argument("--signin-user", default="alice@example.com")
     s.add_argument("--signin-ttl", type=float, default=300)
 

@@ -286,11 +286,11 @@ mint_token() {
 }
 
 # token_file [SUB] [EXP] — mint a token into a new 0600 file; prints its path
-_TOKENS=0
 token_file() {
-	_TOKENS=$((_TOKENS + 1))
-	local f=$T/token$_TOKENS
-	(umask 077 && mint_token "$@" >"$f")
+	local f
+	f=$(mktemp "$T/token.XXXXXX")
+	chmod 600 "$f"
+	mint_token "$@" >"$f"
 	echo "$f"
 }
 
@@ -486,7 +486,8 @@ run_pp() {
 # (case-insensitive), nothing on stdout.
 expect_failure() {
 	local want=$1 re=$2 desc=$3 lines
-	is "$RC" "$want" "$desc: exit code $want" || diag "stderr: $ERR"
+	is "$RC" "$want" "$desc: exit code $want"
+	diag "exit $RC, stderr: $ERR"
 	lines=$(wc -l <"$T/pp.err")
 	is "$lines" 1 "$desc: exactly one stderr line" || diag "stderr: $ERR"
 	like "$ERR" '^pom-proxy: ' "$desc: message starts with 'pom-proxy: '"
