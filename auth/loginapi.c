@@ -172,6 +172,24 @@ static char *ca_blob(const struct loginapi_tls *t, size_t *len)
 	return buf;
 }
 
+/* "user:password" from the first line of a file, malloc'd; NULL if none. */
+static char *read_userpwd(const char *path)
+{
+	char buf[512];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	char *r = strchr(buf, ':') ? strdup(buf) : NULL;
+	explicit_bzero(buf, sizeof buf);
+	return r;
+}
+
 /* A sign-in URL must be a printable http(s) URL. */
 static int signin_url_ok(const char *u)
 {
@@ -190,7 +208,7 @@ enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri
 	char base[DEST_HOST_MAX + 32], full[1024];
 	static struct body body;
 	enum pom_exit code = EXIT_PROTOCOL;
-	char *blob = NULL;
+	char *blob = NULL, *userpwd = NULL;
 	size_t blob_len = 0;
 
 	if (curl_load(&c) < 0)
@@ -241,6 +259,15 @@ enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri
 	}
 	if (!tls->insecure && tls->ca_dir)
 		c.easy_setopt(h, CURLOPT_CAPATH, tls->ca_dir);
+	if (tls->proxy)
+		c.easy_setopt(h, CURLOPT_PROXY, strcmp(tls->proxy, "-") ? tls->proxy : "");
+	if (tls->proxy_cred_file && !(userpwd = read_userpwd(tls->proxy_cred_file))) {
+		log_error("cannot read forward proxy credentials from %s", tls->proxy_cred_file);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if (userpwd)
+		c.easy_setopt(h, CURLOPT_PROXYUSERPWD, userpwd);
 	if (tls->client_cert) {
 		c.easy_setopt(h, CURLOPT_SSLCERT, tls->client_cert);
 		c.easy_setopt(h, CURLOPT_SSLKEY, tls->client_key);
@@ -274,5 +301,9 @@ out:
 		c.free(esc);
 	c.easy_cleanup(h);
 	free(blob);
+	if (userpwd) {
+		explicit_bzero(userpwd, strlen(userpwd));
+		free(userpwd);
+	}
 	return code;
 }

@@ -20,6 +20,8 @@ struct loginapi_tls {
 	const char *ca_cert_b64;       /* --ca-cert, or NULL */
 	int insecure;                  /* --disable-tls-verification */
 	const char *client_cert, *client_key; /* PEM files, or NULL */
+	const char *proxy;             /* --proxy URL, or NULL: curl reads HTTPS_PROXY... */
+	const char *proxy_cred_file;   /* --proxy-credentials-file, or NULL */
 };
 
 /* GET <proxy>/.pomerium/api/v1/login?pomerium_redirect_uri=<redirect_uri>

@@ -33,18 +33,18 @@ static int token_ok(const char *s)
 	return 1;
 }
 
-int http_connect_request(char *buf, size_t size, const char *authority,
-			 const char *token, const char *user_agent)
+/* Build "CONNECT authority" with one optional credentials header. */
+static int build_request(char *buf, size_t size, const char *authority, const char *header,
+			 const char *value, const char *user_agent)
 {
 	int n;
-	if (!authority_ok(authority) || (token && !token_ok(token)) ||
+	if (!authority_ok(authority) || (value && !token_ok(value)) ||
 	    strpbrk(user_agent, "\r\n"))
 		return -1;
-	if (token)
+	if (value)
 		n = snprintf(buf, size,
-			     "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n"
-			     "Authorization: Pomerium %s\r\n\r\n",
-			     authority, authority, user_agent, token);
+			     "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n%s%s\r\n\r\n",
+			     authority, authority, user_agent, header, value);
 	else
 		n = snprintf(buf, size,
 			     "CONNECT %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n\r\n",
@@ -52,6 +52,19 @@ int http_connect_request(char *buf, size_t size, const char *authority,
 	if (n < 0 || (size_t)n >= size)
 		return -1;
 	return n;
+}
+
+int http_connect_request(char *buf, size_t size, const char *authority,
+			 const char *token, const char *user_agent)
+{
+	return build_request(buf, size, authority, "Authorization: Pomerium ", token, user_agent);
+}
+
+int http_forward_request(char *buf, size_t size, const char *authority,
+			 const char *basic, const char *user_agent)
+{
+	return build_request(buf, size, authority, "Proxy-Authorization: Basic ", basic,
+			     user_agent);
 }
 
 void http_parser_init(struct http_parser *p)

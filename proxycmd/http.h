@@ -22,6 +22,11 @@
 int http_connect_request(char *buf, size_t size, const char *authority,
 			 const char *token, const char *user_agent);
 
+/* The same request for a forward proxy (HTTPS_PROXY): basic, when not
+ * NULL, is base64("user:password") sent as "Proxy-Authorization: Basic". */
+int http_forward_request(char *buf, size_t size, const char *authority,
+			 const char *basic, const char *user_agent);
+
 enum http_state { HTTP_MORE, HTTP_DONE, HTTP_ERROR };
 
 struct http_parser {

@@ -1,6 +1,7 @@
 /* pom-proxy: the command line, and one tunnel over stdin/stdout. */
 #include "commands.h"
 #include "dest.h"
+#include "fwdproxy.h"
 #include "log.h"
 #include "login.h"
 #include "listener.h"
@@ -55,11 +56,16 @@ static const char usage_text[] =
 "  --no-browser                do not start a browser: open the printed URL\n"
 "                              anywhere, paste the final address back here\n"
 "  --login-timeout SECONDS     how long a sign-in may take (300)\n"
+"  --proxy URL                 forward proxy to reach the Pomerium proxy through\n"
+"                              (http:// or https://; '-' = none; default: as curl,\n"
+"                              https_proxy/HTTPS_PROXY, all_proxy, unless no_proxy)\n"
+"  --proxy-credentials-file F  user:password for the forward proxy (Basic)\n"
 "  -v, --verbose               diagnostics on stderr (-vv: more)\n"
 "  -h, --help                  this text\n"
 "  --version                   the version\n"
 "\n"
 "environment: POM_PROXY_SERVICE_ACCOUNT, POM_PROXY_SERVICE_ACCOUNT_FILE,\n"
+"  https_proxy, HTTPS_PROXY, http_proxy, all_proxy, ALL_PROXY, no_proxy, NO_PROXY,\n"
 "  XDG_CACHE_HOME, SSL_CERT_FILE, SSL_CERT_DIR, LOG_LEVEL=info|debug\n"
 "\n"
 "exit codes: 0 ok, 1 tunnel broke, 2 usage, 3 local error, 4 DNS, 5 connect,\n"
@@ -87,6 +93,8 @@ struct options {
 	const char *browser_cmd;
 	int no_browser;
 	int login_timeout_s;
+	const char *proxy;
+	const char *proxy_cred_file;
 };
 
 /* If argv[*i] is --name or --name=value, set *value (taking the next
@@ -160,7 +168,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 			   opt_value(argc, argv, &i, "--service-account", &o->token.service_account) ||
 			   opt_value(argc, argv, &i, "--service-account-file",
 				     &o->token.service_account_file) ||
-			   opt_value(argc, argv, &i, "--browser-cmd", &o->browser_cmd)) {
+			   opt_value(argc, argv, &i, "--browser-cmd", &o->browser_cmd) ||
+			   opt_value(argc, argv, &i, "--proxy", &o->proxy) ||
+			   opt_value(argc, argv, &i, "--proxy-credentials-file", &o->proxy_cred_file)) {
 			continue;
 		} else if (opt_value(argc, argv, &i, "--connect-timeout", &v)) {
 			o->timeout_s = parse_seconds("--connect-timeout", v);
@@ -238,6 +248,8 @@ static void login_options(const struct options *o, struct login_options *lo)
 	lo->tls.insecure = o->insecure;
 	lo->tls.client_cert = o->client_cert;
 	lo->tls.client_key = o->client_key;
+	lo->tls.proxy = o->proxy;
+	lo->tls.proxy_cred_file = o->proxy_cred_file;
 }
 
 /* pom-proxy login URL: sign in now, even if a token is cached. */
@@ -372,6 +384,13 @@ int main(int argc, char **argv)
 			return EXIT_LOCAL;
 		rc.tls.identity = &id;
 	}
+
+	struct fwdproxy fwd;
+	int via = fwdproxy_select(&fwd, o.proxy, o.proxy_cred_file, &d);
+	if (via < 0)
+		return EXIT_USAGE;
+	if (via)
+		rc.fwd = &fwd;
 
 	/* resume TLS sessions only when the first handshake was verified and
 	 * no client key is involved (see session.h) */

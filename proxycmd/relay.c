@@ -14,6 +14,8 @@ static struct tls_client tls_storage;
 static struct splice_plain plain_storage;
 static char token_buf[TOKEN_MAX + 1];
 static char fresh_buf[TOKEN_MAX + 1];
+static struct tls_client fwd_tls_storage;
+static struct splice_plain fwd_plain_storage;
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
@@ -40,6 +42,21 @@ static void setup_signals(sigset_t *wait_mask)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+}
+
+/* tunnel_open, through the forward proxy when there is one. */
+static enum pom_exit open_tunnel(const struct relay_config *c, struct tunnel *t,
+				 struct tunnel_config *cfg)
+{
+	enum pom_exit code;
+	cfg->via_fd = -1;
+	if (c->fwd) {
+		cfg->via_fd = fwdproxy_open(c->fwd, &c->tls, c->timeout_ms, &fwd_tls_storage,
+					    &fwd_plain_storage, &code);
+		if (cfg->via_fd < 0)
+			return code;
+	}
+	return tunnel_open(t, cfg);
 }
 
 /* A status that asks for a sign-in: a redirect to it, or 401. */
@@ -105,10 +122,10 @@ int relay_run(const struct relay_config *c, int local_in, int local_out)
 	log_debug(1, "token: %s", src == TOKEN_NONE ? "none" : token_source_name(src));
 
 	struct tunnel_config cfg = { d, src == TOKEN_NONE ? NULL : token_buf, &c->tls,
-				     c->timeout_ms, c->session };
+				     c->timeout_ms, c->session, NULL, -1 };
 	t.tls = &tls_storage;
 	t.plain = &plain_storage;
-	enum pom_exit code = tunnel_open(&t, &cfg);
+	enum pom_exit code = open_tunnel(c, &t, &cfg);
 	if (code == EXIT_OK && wants_signin(t.resp.status) &&
 	    (src == TOKEN_NONE || src == TOKEN_CACHE)) {
 		/* sign in (or wait for another pom-proxy to), then retry once */
@@ -121,7 +138,7 @@ int relay_run(const struct relay_config *c, int local_in, int local_out)
 			explicit_bzero(fresh_buf, sizeof fresh_buf);
 			cfg.token = token_buf;
 			src = TOKEN_CACHE;
-			code = tunnel_open(&t, &cfg);
+			code = open_tunnel(c, &t, &cfg);
 		}
 	}
 	explicit_bzero(token_buf, sizeof token_buf);

@@ -6,6 +6,7 @@
 #define POM_RELAY_H
 
 #include "dest.h"
+#include "fwdproxy.h"
 #include "login.h"
 #include "session.h"
 #include "tls.h"
@@ -18,6 +19,7 @@ struct relay_config {
 	const struct session_binding *session; /* or NULL: no resumption */
 	struct login_options login;
 	int timeout_ms;
+	const struct fwdproxy *fwd;            /* forward proxy to go through, or NULL */
 };
 
 /* Run one tunnel between local_in/local_out (made non-blocking here and

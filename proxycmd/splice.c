@@ -223,7 +223,10 @@ void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 				} else if (!(w < 0 && is_again(errno))) {
 					if (closing)
 						return; /* keep the reason we were closing for */
-					res->end = SPLICE_IO_ERROR;
+					/* EPIPE: the proxy side is closed (typically while
+					 * answering its close_notify): an end, not a failure */
+					res->end = w < 0 && errno == EPIPE ? SPLICE_PEER_EOF
+									   : SPLICE_IO_ERROR;
 					res->sys_errno = w < 0 ? errno : EPIPE;
 					return;
 				}

@@ -126,15 +126,22 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 	long t0 = tls_now_ms();
 
 	http_parser_init(&t->resp);
-	t->fd = net_connect(d->proxy_host, d->proxy_port, c->timeout_ms, peer, sizeof peer, &code);
-	if (t->fd < 0)
-		return code;
-	log_debug(1, "connected to %s (%s) in %ld ms", d->proxy_host, peer, tls_now_ms() - t0);
+	if (c->via_fd >= 0) {
+		t->fd = c->via_fd;
+	} else {
+		t->fd = net_connect(d->proxy_host, d->proxy_port, c->timeout_ms, peer, sizeof peer,
+				    &code);
+		if (t->fd < 0)
+			return code;
+		log_debug(1, "connected to %s (%s) in %ld ms", d->proxy_host, peer,
+			  tls_now_ms() - t0);
+	}
 
 	if (dest_authority(authority, sizeof authority, d->dest_host, d->dest_port) < 0)
 		goto toolong;
-	int req_len = http_connect_request(req, sizeof req, authority, c->token,
-					   "pom-proxy/" POM_VERSION);
+	int req_len = c->basic || !c->token
+		? http_forward_request(req, sizeof req, authority, c->basic, "pom-proxy/" POM_VERSION)
+		: http_connect_request(req, sizeof req, authority, c->token, "pom-proxy/" POM_VERSION);
 	if (req_len < 0)
 		goto toolong;
 

@@ -20,6 +20,9 @@ struct tunnel_config {
 	const struct tls_params *tls;  /* anchors, insecure, identity (name/IP filled in here) */
 	int timeout_ms;                /* TCP connect; then TLS + CONNECT answer */
 	const struct session_binding *session; /* resume and keep TLS sessions, or NULL */
+	const char *basic;             /* forward proxy: Proxy-Authorization Basic, or NULL */
+	int via_fd;                    /* >= 0: a connection to the proxy already made
+					* (through a forward proxy); else connect */
 };
 
 struct tunnel {
