@@ -7,6 +7,7 @@
 #include "listener.h"
 #include "relay.h"
 #include "session.h"
+#include "sshconfig.h"
 #include "tls.h"
 #include "token.h"
 #include "trust.h"
@@ -30,6 +31,7 @@ static const char usage_text[] =
 "       pom-proxy logout [PROXY-URL]          forget the token (of every proxy)\n"
 "       pom-proxy status                      list cached tokens\n"
 "       pom-proxy cache location|clear        show or empty the cache directory\n"
+"       pom-proxy ssh-config [options] HOST-PATTERN   print an ssh_config block\n"
 "\n"
 "Tunnel stdin/stdout to DEST through a Pomerium proxy (for ssh's ProxyCommand:\n"
 "  ProxyCommand pom-proxy %h:%p).\n"
@@ -73,7 +75,7 @@ static const char usage_text[] =
 "  9 denied (403), 10 no route (404), 11 upstream unreachable (502/503/504),\n"
 "  12 client certificate or device refused (495/450), 13 bad or no answer\n";
 
-enum command { CMD_TUNNEL, CMD_LOGIN, CMD_LOGOUT, CMD_STATUS, CMD_CACHE };
+enum command { CMD_TUNNEL, CMD_LOGIN, CMD_LOGOUT, CMD_STATUS, CMD_CACHE, CMD_SSHCONFIG };
 
 struct options {
 	enum command cmd;
@@ -131,7 +133,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct { const char *name; enum command cmd; } cmds[] = {
 		{ "tcp", CMD_TUNNEL }, { "login", CMD_LOGIN }, { "logout", CMD_LOGOUT },
-		{ "status", CMD_STATUS }, { "cache", CMD_CACHE },
+		{ "status", CMD_STATUS }, { "cache", CMD_CACHE }, { "ssh-config", CMD_SSHCONFIG },
 	};
 	const char *v;
 	int i = 1;
@@ -215,6 +217,14 @@ static void parse_args(int argc, char **argv, struct options *o)
 		if (o->nargs != 1 || (strcmp(o->args[0], "location") && strcmp(o->args[0], "clear")))
 			die(EXIT_USAGE, "usage: pom-proxy cache location|clear");
 		return;
+	case CMD_SSHCONFIG:
+		if (o->nargs != 1)
+			die(EXIT_USAGE, "usage: pom-proxy ssh-config [options] HOST-PATTERN "
+			    "(e.g. '*.corp.example.com')");
+		if (o->token.service_account)
+			die(EXIT_USAGE, "ssh-config: a token does not belong in ssh_config; "
+			    "use --service-account-file");
+		return;
 	}
 	if (!o->client_cert != !o->client_key)
 		die(EXIT_USAGE, "--client-cert and --client-key go together");
@@ -292,6 +302,27 @@ static int run_command(const struct options *o)
 		return cmd_logout(authority);
 	case CMD_STATUS:
 		return cmd_status();
+	case CMD_SSHCONFIG: {
+		/* the tunnel options worth keeping in the ProxyCommand */
+		const char *v[32];
+		int n = 0;
+#define KEEP(flag, val) do { if (val) { v[n++] = flag; v[n++] = val; } } while (0)
+		KEEP("--pomerium-url", o->pomerium_url);
+		KEEP("--alternate-ca-path", o->alternate_ca_path);
+		KEEP("--ca-cert", o->ca_cert);
+		KEEP("--client-cert", o->client_cert);
+		KEEP("--client-key", o->client_key);
+		KEEP("--service-account-file", o->token.service_account_file);
+		KEEP("--browser-cmd", o->browser_cmd);
+		KEEP("--proxy", o->proxy);
+		KEEP("--proxy-credentials-file", o->proxy_cred_file);
+#undef KEEP
+		if (o->insecure)
+			v[n++] = "--disable-tls-verification";
+		if (o->no_browser)
+			v[n++] = "--no-browser";
+		return sshconfig_print(o->args[0], v, n);
+	}
 	default:
 		return strcmp(o->args[0], "clear") == 0 ? cmd_cache_clear() : cmd_cache_location();
 	}
