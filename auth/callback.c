@@ -170,51 +170,51 @@ static int header_value(const char *head, const char *name, char *out, size_t si
 	return 0;
 }
 
-/* A complete request head is in c->buf: judge it. */
-static int judge(struct callback *cb, struct callback_conn *c, char *token, size_t size)
+int callback_check(const struct callback *cb, const char *req, char *token, size_t size)
 {
-	char host[256], want1[64], want2[64];
-	const char *sp1 = strchr(c->buf, ' ');
-	const char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-	if (!sp1 || !sp2) {
-		reply(c, 400, "Bad Request", NULL);
-		return 0;
-	}
-	if (sp1 - c->buf != 3 || strncmp(c->buf, "GET", 3) != 0) {
-		reply(c, 405, "Method Not Allowed", NULL);
-		return 0;
-	}
-	size_t plen = strlen(cb->path);
-	const char *target = sp1 + 1;
-	if ((size_t)(sp2 - target) < plen || strncmp(target, cb->path, plen) != 0 ||
-	    (target[plen] != '?' && target + plen != sp2)) {
-		reply(c, 404, "Not Found", NULL);
-		return 0;
-	}
+	char host[256], want1[64], want2[64], target[CALLBACK_REQ_MAX + 1];
+	size_t line = strcspn(req, "\r\n");
+	const char *sp1 = memchr(req, ' ', line);
+	const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', line - (size_t)(sp1 + 1 - req)) : NULL;
+	if (!sp1 || !sp2 || strncmp(sp2 + 1, "HTTP/1.", 7) != 0)
+		return 400;
+	if (sp1 - req != 3 || strncmp(req, "GET", 3) != 0)
+		return 405;
+	size_t plen = strlen(cb->path), tl = (size_t)(sp2 - (sp1 + 1));
+	memcpy(target, sp1 + 1, tl);
+	target[tl] = '\0';
+	if (tl < plen || strncmp(target, cb->path, plen) != 0 ||
+	    (target[plen] != '?' && target[plen] != '\0'))
+		return 404;
 	snprintf(want1, sizeof want1, "127.0.0.1:%u", cb->port);
 	snprintf(want2, sizeof want2, "localhost:%u", cb->port);
-	if (!header_value(c->buf, "Host", host, sizeof host) ||
-	    (strcmp(host, want1) != 0 && strcasecmp(host, want2) != 0)) {
-		reply(c, 400, "Bad Request (Host)", NULL);
-		return 0;
+	if (!header_value(req, "Host", host, sizeof host) ||
+	    (strcmp(host, want1) != 0 && strcasecmp(host, want2) != 0))
+		return 421;
+	if (cb->used)
+		return 409;
+	int ok = callback_token_from_url(target, token, size);
+	explicit_bzero(target, tl);
+	return ok ? 200 : 422;
+}
+
+/* A complete request head is in c->buf: answer it. */
+static int judge(struct callback *cb, struct callback_conn *c, char *token, size_t size)
+{
+	int st = callback_check(cb, c->buf, token, size);
+	switch (st) {
+	case 200:
+		cb->used = 1;
+		reply(c, 200, "OK", page_ok);
+		return 1;
+	case 404: reply(c, 404, "Not Found", NULL); break;
+	case 405: reply(c, 405, "Method Not Allowed", NULL); break;
+	case 409: reply(c, 409, "Conflict (already signed in)", NULL); break;
+	case 421: reply(c, 400, "Bad Request (Host)", NULL); break;
+	case 422: reply(c, 400, "Bad Request (no pomerium_jwt)", NULL); break;
+	default: reply(c, 400, "Bad Request", NULL); break;
 	}
-	if (cb->used) {
-		reply(c, 409, "Conflict (already signed in)", NULL);
-		return 0;
-	}
-	char target_copy[CALLBACK_REQ_MAX + 1];
-	size_t tl = (size_t)(sp2 - target);
-	memcpy(target_copy, target, tl);
-	target_copy[tl] = '\0';
-	if (!callback_token_from_url(target_copy, token, size)) {
-		explicit_bzero(target_copy, tl);
-		reply(c, 400, "Bad Request (no pomerium_jwt)", NULL);
-		return 0;
-	}
-	explicit_bzero(target_copy, tl);
-	cb->used = 1;
-	reply(c, 200, "OK", page_ok);
-	return 1;
+	return 0;
 }
 
 int callback_serve(struct callback *cb, const struct pollfd *pfd, int n,

@@ -50,6 +50,14 @@ int callback_timeout(const struct callback *cb);
 int callback_serve(struct callback *cb, const struct pollfd *pfd, int n,
 		   char *token, size_t size);
 
+/* Judge one complete request head req (NUL-terminated): returns 200 and
+ * copies the token when it is a GET of exactly cb's path, with a Host of
+ * 127.0.0.1:PORT or localhost:PORT and a valid pomerium_jwt, and cb was
+ * not used yet; else 400 (malformed), 405 (not GET), 404 (other path),
+ * 421 (wrong Host), 409 (already used) or 422 (no valid token). Pure: it
+ * neither answers nor marks cb used. */
+int callback_check(const struct callback *cb, const char *req, char *token, size_t size);
+
 /* Close the listener and every connection. */
 void callback_close(struct callback *cb);
 
