@@ -28,9 +28,11 @@ upstream modes (one connection at a time, each handled in a thread)
                              N bytes arrived (with --expect) or the peer's EOF
                              (there is no half-close: over TLS 1.2 a
                              close_notify ends both directions)
-  reply --send F [--delay S] read until EOF, wait S seconds, then send file
-                             --send and close (checks that a client's stdin EOF
-                             does not cut off the answer)
+  reply --send F [--delay S] [--expect N]
+                             read N bytes (without --expect: until EOF), wait S
+                             seconds, then send file --send and close (checks
+                             that a client's stdin EOF does not cut off the
+                             answer)
   hold                       accept, read and discard until the peer closes
 
 serve options
@@ -759,7 +761,15 @@ def upstream(a):
                     t.join()
                 os.rename(save + ".part", save)
             elif a.mode == "reply":
-                drain(c)
+                if a.expect is None:
+                    drain(c)
+                else:
+                    got = 0
+                    while got < a.expect:
+                        d = c.recv(65536)
+                        if not d:
+                            break
+                        got += len(d)
                 time.sleep(a.delay)
                 send_file(c, a.send)
                 c.shutdown(socket.SHUT_WR)

@@ -477,7 +477,7 @@ run_pp() {
 	setsid -w timeout -k 5 "${PP_TIMEOUT:-30}" "$POM_PROXY" "$@" <"${PP_STDIN:-/dev/null}" \
 		>"$T/pp.out" 2>"$T/pp.err"
 	RC=$?
-	OUT=$(cat "$T/pp.out")
+	OUT=$(tr -d '\000' <"$T/pp.out")
 	ERR=$(cat "$T/pp.err")
 }
 
@@ -504,11 +504,12 @@ count_log() { grep -cE "$1" "${2:-$DOUBLE_LOG}"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # feed_until SRC WATCH SIZE [SECS] — write SRC to stdout, then keep stdout
-# open until file WATCH holds SIZE bytes (or SECS, default 120, pass): a
-# stdin for pom-proxy that does not end before the answer has arrived.
+# open until file WATCH holds SIZE bytes, or SECS (default 120) pass, or the
+# reader goes away: a stdin for pom-proxy that does not end before the
+# answer has arrived.
 feed_until() {
 	python3 - "$@" <<'EOF'
-import os, sys, time
+import os, select, sys, time
 src, watch, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
 secs = float(sys.argv[4]) if len(sys.argv) > 4 else 120
 with open(src, "rb") as f:
@@ -522,13 +523,16 @@ with open(src, "rb") as f:
             sys.exit(1)
 sys.stdout.flush()
 end = time.time() + secs
+p = select.poll()
+p.register(1, select.POLLERR | select.POLLHUP)
 while time.time() < end:
     try:
         if os.path.getsize(watch) >= size:
             break
     except OSError:
         pass
-    time.sleep(0.05)
+    if p.poll(50):  # the reading end is closed
+        break
 EOF
 }
 
