@@ -20,7 +20,7 @@ struct login_options {
 	const char *browser_cmd;   /* --browser-cmd, or NULL */
 	int no_browser;            /* --no-browser */
 	int timeout_s;             /* bound on the whole wait (--login-timeout) */
-	struct loginapi_tls tls;   /* trust settings for the login API */
+	struct loginapi_settings tls;   /* trust settings for the login API */
 };
 
 /* Obtain a token for the proxy of d into token (size > TOKEN_MAX), and

@@ -142,17 +142,20 @@ static int append_file(char **buf, size_t *len, const char *path)
 	return 0;
 }
 
-/* The CA text for curl when extra anchors are given: the system bundle
- * plus the extras, so they add to the system store as in the tunnel. */
-static char *ca_blob(const struct loginapi_tls *t, size_t *len)
+/* The CA text for curl: the system bundle (as the trust module chose it)
+ * plus the extras, so that the sign-in trusts what the tunnel trusts. A
+ * NULL return with *len 0 means there is nothing (a directory alone). */
+static char *ca_blob(const struct loginapi_settings *t, size_t *len, int *bad)
 {
 	char *buf = NULL;
 	*len = 0;
-	if (t->ca_bundle)
-		append_file(&buf, len, t->ca_bundle);
+	*bad = 0;
+	if (t->ca_bundle && append_file(&buf, len, t->ca_bundle) < 0)
+		log_debug(1, "sign-in: cannot read the CA bundle %s", t->ca_bundle);
 	if (t->alternate_ca_path && append_file(&buf, len, t->alternate_ca_path) < 0) {
 		log_error("cannot read --alternate-ca-path %s", t->alternate_ca_path);
 		free(buf);
+		*bad = 1;
 		return NULL;
 	}
 	if (t->ca_cert_b64) {
@@ -163,6 +166,7 @@ static char *ca_blob(const struct loginapi_tls *t, size_t *len)
 		if (n < 0) {
 			log_error("--ca-cert: not base64 of a PEM text");
 			free(nb ? nb : buf);
+			*bad = 1;
 			return NULL;
 		}
 		buf = nb;
@@ -202,7 +206,7 @@ static int signin_url_ok(const char *u)
 }
 
 enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri,
-				  const struct loginapi_tls *tls, char *url, size_t size)
+				  const struct loginapi_settings *tls, char *url, size_t size)
 {
 	struct curl_api c;
 	char base[DEST_HOST_MAX + 32], full[1024];
@@ -237,7 +241,7 @@ enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri
 	c.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	c.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	c.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	c.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	c.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)tls->connect_timeout_ms);
 	c.easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
 	c.easy_setopt(h, CURLOPT_USERAGENT, "pom-proxy/" POM_VERSION);
 	c.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -246,21 +250,35 @@ enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri
 	if (tls->insecure) {
 		c.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		c.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	} else if (tls->alternate_ca_path || tls->ca_cert_b64) {
-		struct curl_blob cb;
-		if (!(blob = ca_blob(tls, &blob_len))) {
+		c.easy_setopt(h, CURLOPT_PROXY_SSL_VERIFYPEER, 0L);
+		c.easy_setopt(h, CURLOPT_PROXY_SSL_VERIFYHOST, 0L);
+	} else {
+		/* the tunnel's anchors, and none of libcurl's defaults */
+		int bad;
+		c.easy_setopt(h, CURLOPT_CAINFO, NULL);
+		c.easy_setopt(h, CURLOPT_CAPATH, NULL);
+		c.easy_setopt(h, CURLOPT_PROXY_CAINFO, NULL);
+		c.easy_setopt(h, CURLOPT_PROXY_CAPATH, NULL);
+		blob = ca_blob(tls, &blob_len, &bad);
+		if (bad) {
 			code = EXIT_USAGE;
 			goto out;
 		}
-		cb.data = blob;
-		cb.len = blob_len;
-		cb.flags = CURL_BLOB_NOCOPY;
-		c.easy_setopt(h, CURLOPT_CAINFO_BLOB, &cb);
+		if (blob) {
+			struct curl_blob cb = { blob, blob_len, CURL_BLOB_NOCOPY };
+			c.easy_setopt(h, CURLOPT_CAINFO_BLOB, &cb);
+			c.easy_setopt(h, CURLOPT_PROXY_CAINFO_BLOB, &cb);
+		}
+		if (tls->ca_dir) {
+			c.easy_setopt(h, CURLOPT_CAPATH, tls->ca_dir);
+			c.easy_setopt(h, CURLOPT_PROXY_CAPATH, tls->ca_dir);
+		}
 	}
-	if (!tls->insecure && tls->ca_dir)
-		c.easy_setopt(h, CURLOPT_CAPATH, tls->ca_dir);
-	if (tls->proxy)
+	if (tls->proxy) {
+		/* an explicit --proxy wins over the environment, no_proxy included */
 		c.easy_setopt(h, CURLOPT_PROXY, strcmp(tls->proxy, "-") ? tls->proxy : "");
+		c.easy_setopt(h, CURLOPT_NOPROXY, "");
+	}
 	if (tls->proxy_cred_file && !(userpwd = read_userpwd(tls->proxy_cred_file))) {
 		log_error("cannot read forward proxy credentials from %s", tls->proxy_cred_file);
 		code = EXIT_USAGE;

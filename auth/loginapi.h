@@ -12,8 +12,8 @@
 #include "dest.h"
 #include "log.h"
 
-/* Trust settings, the same the tunnel uses. */
-struct loginapi_tls {
+/* Trust, proxy and time settings: the same the tunnel uses. */
+struct loginapi_settings {
 	const char *ca_bundle;         /* system bundle file to keep trusting, or NULL */
 	const char *ca_dir;            /* hashed CA directory ($SSL_CERT_DIR), or NULL */
 	const char *alternate_ca_path; /* --alternate-ca-path, or NULL */
@@ -22,14 +22,18 @@ struct loginapi_tls {
 	const char *client_cert, *client_key; /* PEM files, or NULL */
 	const char *proxy;             /* --proxy URL, or NULL: curl reads HTTPS_PROXY... */
 	const char *proxy_cred_file;   /* --proxy-credentials-file, or NULL */
+	int connect_timeout_ms;        /* --connect-timeout */
 };
 
 /* GET <proxy>/.pomerium/api/v1/login?pomerium_redirect_uri=<redirect_uri>
  * (default port left out of the authority, HTTPS_PROXY/NO_PROXY honoured
- * as by any curl client) and put the sign-in URL the proxy answers in url.
+ * as by any curl client unless --proxy was given) and put the sign-in URL
+ * the proxy answers in url. The proxy (and an https:// forward proxy) is
+ * verified against exactly the anchors the tunnel uses: libcurl's own
+ * defaults are switched off.
  * Returns EXIT_OK, or an exit class after one log_error line. */
 enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri,
-				  const struct loginapi_tls *tls, char *url, size_t size);
+				  const struct loginapi_settings *tls, char *url, size_t size);
 
 /* The proxy's base URL as the login API wants it: "https://host" with
  * ":port" only when it is not the scheme's default, IPv6 bracketed.

@@ -13,6 +13,7 @@
 #include "trust.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,12 +69,13 @@ static const char usage_text[] =
 "\n"
 "environment: POM_PROXY_SERVICE_ACCOUNT, POM_PROXY_SERVICE_ACCOUNT_FILE,\n"
 "  https_proxy, HTTPS_PROXY, http_proxy, all_proxy, ALL_PROXY, no_proxy, NO_PROXY,\n"
-"  XDG_CACHE_HOME, SSL_CERT_FILE, SSL_CERT_DIR, LOG_LEVEL=info|debug\n"
+"  XDG_CACHE_HOME, HOME, SSL_CERT_FILE, SSL_CERT_DIR, BROWSER, LOG_LEVEL=info|debug\n"
 "\n"
 "exit codes: 0 ok, 1 tunnel broke, 2 usage, 3 local error, 4 DNS, 5 connect,\n"
 "  6 TLS handshake, 7 certificate not trusted, 8 sign-in required (302/401),\n"
 "  9 denied (403), 10 no route (404), 11 upstream unreachable (502/503/504),\n"
-"  12 client certificate or device refused (495/450), 13 bad or no answer\n";
+"  12 client certificate or device refused (495/450), 13 bad or no answer;\n"
+"  an open tunnel ended by SIGINT/SIGTERM: 130/143 (SIGHUP, ssh's way: 0)\n";
 
 enum command { CMD_TUNNEL, CMD_LOGIN, CMD_LOGOUT, CMD_STATUS, CMD_CACHE, CMD_SSHCONFIG };
 
@@ -97,6 +99,7 @@ struct options {
 	int login_timeout_s;
 	const char *proxy;
 	const char *proxy_cred_file;
+	const char *timeout_arg, *login_timeout_arg; /* as given, for ssh-config */
 };
 
 /* If argv[*i] is --name or --name=value, set *value (taking the next
@@ -176,8 +179,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 			continue;
 		} else if (opt_value(argc, argv, &i, "--connect-timeout", &v)) {
 			o->timeout_s = parse_seconds("--connect-timeout", v);
+			o->timeout_arg = v;
 		} else if (opt_value(argc, argv, &i, "--login-timeout", &v)) {
 			o->login_timeout_s = parse_seconds("--login-timeout", v);
+			o->login_timeout_arg = v;
 		} else if (a[0] == '-' && a[1] != '\0' && strcmp(a, "--") != 0) {
 			die(EXIT_USAGE, "unknown option '%.60s' (see --help)", a);
 		} else {
@@ -191,6 +196,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->args[o->nargs++] = a;
 		}
 	}
+	if (!o->client_cert != !o->client_key)
+		die(EXIT_USAGE, "--client-cert and --client-key go together");
 	switch (o->cmd) {
 	case CMD_TUNNEL:
 		if (o->nargs == 0)
@@ -226,8 +233,6 @@ static void parse_args(int argc, char **argv, struct options *o)
 			    "use --service-account-file");
 		return;
 	}
-	if (!o->client_cert != !o->client_key)
-		die(EXIT_USAGE, "--client-cert and --client-key go together");
 	if (o->token.service_account && o->token.service_account_file)
 		die(EXIT_USAGE, "give either --service-account or --service-account-file, not both");
 }
@@ -260,6 +265,7 @@ static void login_options(const struct options *o, struct login_options *lo)
 	lo->tls.client_key = o->client_key;
 	lo->tls.proxy = o->proxy;
 	lo->tls.proxy_cred_file = o->proxy_cred_file;
+	lo->tls.connect_timeout_ms = o->timeout_s * 1000;
 }
 
 /* pom-proxy login URL: sign in now, even if a token is cached. */
@@ -303,24 +309,32 @@ static int run_command(const struct options *o)
 	case CMD_STATUS:
 		return cmd_status();
 	case CMD_SSHCONFIG: {
-		/* the tunnel options worth keeping in the ProxyCommand */
-		const char *v[32];
-		int n = 0;
+		/* the options worth keeping in the ProxyCommand, files made absolute */
+		static char paths[6][PATH_MAX];
+		const char *v[40];
+		int n = 0, np = 0;
 #define KEEP(flag, val) do { if (val) { v[n++] = flag; v[n++] = val; } } while (0)
+#define KEEP_PATH(flag, val) do { if (val) { v[n++] = flag; \
+		v[n++] = realpath(val, paths[np]) ? paths[np++] : val; } } while (0)
 		KEEP("--pomerium-url", o->pomerium_url);
-		KEEP("--alternate-ca-path", o->alternate_ca_path);
+		KEEP_PATH("--alternate-ca-path", o->alternate_ca_path);
 		KEEP("--ca-cert", o->ca_cert);
-		KEEP("--client-cert", o->client_cert);
-		KEEP("--client-key", o->client_key);
-		KEEP("--service-account-file", o->token.service_account_file);
+		KEEP_PATH("--client-cert", o->client_cert);
+		KEEP_PATH("--client-key", o->client_key);
+		KEEP_PATH("--service-account-file", o->token.service_account_file);
 		KEEP("--browser-cmd", o->browser_cmd);
 		KEEP("--proxy", o->proxy);
-		KEEP("--proxy-credentials-file", o->proxy_cred_file);
+		KEEP_PATH("--proxy-credentials-file", o->proxy_cred_file);
+		KEEP("--connect-timeout", o->timeout_arg);
+		KEEP("--login-timeout", o->login_timeout_arg);
 #undef KEEP
+#undef KEEP_PATH
 		if (o->insecure)
 			v[n++] = "--disable-tls-verification";
 		if (o->no_browser)
 			v[n++] = "--no-browser";
+		for (int k = 0; k < log_level && k < 2; k++)
+			v[n++] = "-v";
 		return sshconfig_print(o->args[0], v, n);
 	}
 	default:
@@ -396,7 +410,7 @@ int main(int argc, char **argv)
 	if (o.token.service_account)
 		log_warn("--service-account puts the token in the process list (ps); "
 			 "prefer --service-account-file");
-	if (!d.tls && !o.insecure)
+	if (!d.tls)
 		log_warn("http:// proxy %s: the tunnel and the token travel unencrypted", authority);
 
 	struct relay_config rc;

@@ -34,6 +34,10 @@ int sshconfig_print(const char *pattern, const char *const *opts, int n)
 		return EXIT_LOCAL;
 	}
 	self[len] = '\0';
+	if (strchr(self, '%')) {
+		log_error("ssh-config: this program's path contains '%%', which ssh would expand");
+		return EXIT_LOCAL;
+	}
 	if (strpbrk(pattern, " \t\r\n\"'")) {
 		log_error("ssh-config: the host pattern must not contain blanks or quotes");
 		return EXIT_USAGE;

@@ -628,9 +628,13 @@ void trust_system_paths(const char **bundle, const char **dir)
 	struct stat st;
 	*bundle = file && *file ? file : NULL;
 	*dir = dirs && *dirs ? dirs : NULL;
+	if (*bundle || *dir)
+		return; /* as resolve(): the environment replaces the defaults */
 	for (size_t i = 0; !*bundle && i < sizeof system_bundles / sizeof system_bundles[0]; i++)
 		if (stat(system_bundles[i], &st) == 0 && S_ISREG(st.st_mode))
 			*bundle = system_bundles[i];
+	if (!*bundle)
+		*dir = system_dir;
 }
 
 /* A digest of the configuration: the source paths and the --ca-cert text

@@ -57,9 +57,10 @@ struct trust_store {
  * not base64 or holds none, are also -1 with a line naming it. */
 int trust_load(struct trust_store *ts, const struct trust_sources *src);
 
-/* The system store as another TLS library should use it: *bundle is
- * $SSL_CERT_FILE, else the first existing usual bundle file, else NULL;
- * *dir is $SSL_CERT_DIR (possibly a colon-separated list) or NULL. */
+/* The system store exactly as trust_load picks it, for another TLS
+ * library: with SSL_CERT_FILE and/or SSL_CERT_DIR set, *bundle and *dir
+ * are those (or NULL); else *bundle is the first existing usual bundle
+ * file and *dir NULL, or, without one, *dir is /etc/ssl/certs. */
 void trust_system_paths(const char **bundle, const char **dir);
 
 /* Put in id a digest of which sources src designates (their paths and
