@@ -35,12 +35,9 @@ LD_DEBUG=libs LD_DEBUG_OUTPUT=$T/ld-py timeout 10 python3 -c 'import ssl' >/dev/
 like "$(loaded "$T/ld-py")" 'libssl' "control: LD_DEBUG=libs shows a dlopen'd libssl (python's ssl module)"
 
 # 1. a tunnel opened with the cached token, its libraries seen live
-mkfifo "$T/in"
-sleep 60 >"$T/in" &
-_PIDS+=($!)
-holder=$!
+idle_stdin
 LD_DEBUG=libs LD_DEBUG_OUTPUT=$T/ld-pp "$POM_PROXY" --pomerium-url "https://localhost:$DOUBLE_PORT" \
-	--alternate-ca-path "$PKI/ca.pem" echo.test:7 <"$T/in" >"$T/out" 2>"$T/err" &
+	--alternate-ca-path "$PKI/ca.pem" echo.test:7 <"$IDLE_IN" >"$T/out" 2>"$T/err" &
 pid=$!
 _PIDS+=("$pid")
 wait_file "$T/out" 20
@@ -51,7 +48,6 @@ like "$maps" 'libc\.so' "/proc/PID/maps of the open tunnel lists its libraries (
 unlike "$maps" "$FORBIDDEN" "no libcurl or other TLS library mapped in the open tunnel"
 kill -HUP "$pid"
 wait_gone "$pid" 10
-kill "$holder" 2>/dev/null
 libs=$(loaded "$T/ld-pp")
 like "$libs" 'libc\.so' "LD_DEBUG=libs logged the libraries pom-proxy loaded ($libs)"
 unlike "$libs" "$FORBIDDEN" "LD_DEBUG: no libcurl or other TLS library loaded, dlopen included"

@@ -64,7 +64,9 @@ for sig in TERM KILL; do
 	rm -f "$T/pp.pid"
 	n=$(count_log '^END ssh.corp.test:22 ' "$MAIN_LOG")
 	_ssh_opts "$PC"
-	setsid ssh "${SSH_OPTS[@]}" "$SSH_USER@ssh.corp.test" 'sleep 120' </dev/null >/dev/null 2>&1 &
+	# an idle session whose remote command ends when the connection does
+	idle_stdin
+	setsid ssh "${SSH_OPTS[@]}" "$SSH_USER@ssh.corp.test" 'cat >/dev/null' <"$IDLE_IN" >/dev/null 2>&1 &
 	spid=$!
 	_PIDS+=("$spid")
 	pid=$(pp_pid)
@@ -84,7 +86,8 @@ for mode in notify abrupt; do
 	start_double --close-after 2 --close-mode $mode --route ssh.corp.test:22 127.0.0.1:$SSHD_PORT '*'
 	export PP_PORT=$DOUBLE_PORT
 	rm -f "$T/pp.pid"
-	ssh_via "$PC" ssh.corp.test 'sleep 60' </dev/null >/dev/null 2>"$T/ssh.err"
+	idle_stdin
+	ssh_via "$PC" ssh.corp.test 'cat >/dev/null' <"$IDLE_IN" >/dev/null 2>"$T/ssh.err"
 	rc=$?
 	is "$rc" 255 "the proxy closes ($mode): ssh ends (connection lost) instead of hanging"
 	gone "the proxy closes ($mode): pom-proxy is gone" "$(pp_pid)"
@@ -107,14 +110,10 @@ done
 # --- signals while idle ---------------------------------------------------------------------
 for sig in HUP TERM; do
 	n=$(count_log '^END echo.test:7 ' "$MAIN_LOG")
-	# stdin: a fifo that a sleeping writer holds open
-	mkfifo "$T/idle.in.$sig"
 	rm -f "$T/idle.out"
-	sleep 60 >"$T/idle.in.$sig" &
-	_PIDS+=($!)
-	holder=$!
+	idle_stdin
 	"$POM_PROXY" --pomerium-url "https://localhost:$P" --alternate-ca-path "$PKI/ca.pem" \
-		--service-account-file "$TOK" echo.test:7 <"$T/idle.in.$sig" >"$T/idle.out" 2>"$T/idle.err" &
+		--service-account-file "$TOK" echo.test:7 <"$IDLE_IN" >"$T/idle.out" 2>"$T/idle.err" &
 	pid=$!
 	_PIDS+=("$pid")
 	wait_file "$T/idle.out" 15
@@ -131,7 +130,6 @@ for sig in HUP TERM; do
 		sleep 0.1
 	done
 	is "$(count_log '^END echo.test:7 ' "$MAIN_LOG")" $((n + 1)) "SIG$sig: the connection to the proxy was closed"
-	kill "$holder" 2>/dev/null
 done
 
 # --- stdin EOF does not drop what the proxy still sends -----------------------------------------

@@ -536,6 +536,17 @@ while time.time() < end:
 EOF
 }
 
+# idle_stdin — IDLE_IN: a new fifo a sleeping writer holds open (an
+# endless, silent stdin); the writer is ended at exit
+_IDLE=0
+idle_stdin() {
+	_IDLE=$((_IDLE + 1))
+	IDLE_IN=$T/idle$_IDLE.fifo
+	mkfifo "$IDLE_IN"
+	sleep 200 >"$IDLE_IN" &
+	_PIDS+=($!)
+}
+
 # random_file PATH MiB
 random_file() { head -c "$(($2 * 1024 * 1024))" /dev/urandom >"$1"; }
 
