@@ -68,6 +68,27 @@ run_pp --pomerium-url "https://127.0.0.1:$CLOSED" "${CA[@]}" --service-account-f
 expect_failure 5 'refused' "connection refused (IPv4)"
 run_pp --pomerium-url "https://[::1]:$(free_port ::1)" "${CA[@]}" --service-account-file "$TOK" echo.test:7
 expect_failure 5 'refused' "connection refused (IPv6)"
+# a listener whose accept queue is full drops new SYNs: connect() hangs
+cat >"$T/full.py" <<'EOF'
+import os, socket, sys, time
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(0)
+port = l.getsockname()[1]
+fill = []
+for i in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(("127.0.0.1", port))
+    except BlockingIOError: pass
+    fill.append(c)
+time.sleep(0.3)
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % port); os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(120)
+EOF
+spawn full python3 "$T/full.py" "$T/full.port"
+wait_file "$T/full.port" 10
+run_pp --connect-timeout 2 --pomerium-url "https://127.0.0.1:$(cat "$T/full.port")" "${CA[@]}" \
+	--service-account-file "$TOK" echo.test:7
+expect_failure 5 'time' "TCP connect times out (--connect-timeout)"
+kill "$LAST_PID"
 
 # --- 6 / 7: TLS -------------------------------------------------------------------
 tls_case() { # WANT REGEX DESC URL [pom-proxy args]
@@ -86,6 +107,7 @@ tls_case 7 'expired' "expired certificate" "https://localhost:$DOUBLE_PORT"
 double_with dnsonly --listen 127.0.0.1 --listen ::1
 tls_case 7 'name|127\.0\.0\.1|address|ip' "IPv4 literal not among the certificate's IP SANs" "https://127.0.0.1:$DOUBLE_PORT"
 tls_case 7 'name|::1|address|ip' "IPv6 literal not among the certificate's IP SANs" "https://[::1]:$DOUBLE_PORT"
+unlike "$ERR" '[^[]::1:[0-9]' "an IPv6 proxy is written [::1]:PORT in messages"
 run_pp --pomerium-url "https://localhost:$DOUBLE_PORT" --service-account-file "$TOK" echo.test:7
 expect_failure 7 'unknown authority|not trusted|untrusted|issuer|trust anchor' \
 	"the test CA is not trusted without --alternate-ca-path"
