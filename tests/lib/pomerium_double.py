@@ -26,8 +26,9 @@ upstream modes (one connection at a time, each handled in a thread)
                              send file --send while saving everything received
                              to --save; close once the file is sent and either
                              N bytes arrived (with --expect) or the peer's EOF
-                             (there is no half-close: over TLS 1.2 a
-                             close_notify ends both directions)
+                             (it does not half-close: the double would turn
+                             that into a close_notify, which ends the client's
+                             tunnel)
   reply --send F [--delay S] [--expect N]
                              read N bytes (without --expect: until EOF), wait S
                              seconds, then send file --send and close (checks

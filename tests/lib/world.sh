@@ -32,6 +32,7 @@ unset POM_PROXY_SERVICE_ACCOUNT POM_PROXY_SERVICE_ACCOUNT_FILE LOG_LEVEL \
 	HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
 
 _PIDS=()
+_SQUID_NAMES=()
 _N=0
 _FAILED=0
 _PLANNED=
@@ -185,6 +186,9 @@ _cleanup() {
 		done
 		wait "${_PIDS[@]}" 2>/dev/null
 	fi
+	for p in ${_SQUID_NAMES[@]+"${_SQUID_NAMES[@]}"}; do
+		rm -f /dev/shm/"$p"-*
+	done
 	if [ "$_FAILED" -ne 0 ] || [ $rc -ne 0 ] || [ "${POM_KEEP:-0}" = 1 ]; then
 		echo "# kept $T for inspection"
 	else
@@ -205,7 +209,7 @@ watchdog() {
 		sleep "$1"
 		echo "not ok - watchdog: $_TEST_NAME ran longer than $1 s"
 		kill -ALRM "$me" 2>/dev/null
-		sleep 10
+		sleep 5
 		# the shell is stuck in a foreground command: end what it started
 		for p in $(descendants "$me"); do
 			[ "$p" = "$BASHPID" ] || kill -KILL "$p" 2>/dev/null
@@ -241,6 +245,18 @@ while time.time() < end:
         time.sleep(0.05)
 sys.exit(1)
 EOF
+}
+
+# wait_log_line FILE REGEX PID [SECS] — until FILE has a line matching
+# REGEX (grep -E); fails early when PID is gone
+wait_log_line() {
+	local i=0 n=$((${4:-15} * 10))
+	while ! grep -qE "$2" "$1" 2>/dev/null; do
+		alive "$3" || { grep -qE "$2" "$1" 2>/dev/null; return; }
+		[ $i -ge $n ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
 }
 
 # free_port [ADDR] — a port that was free a moment ago on ADDR (127.0.0.1)
@@ -341,9 +357,15 @@ start_sshd() {
 	ssh-keygen -q -t ed25519 -N '' -C pom-test-host -f "$d/host_key" || bail "ssh-keygen"
 	ssh-keygen -q -t ed25519 -N '' -C pom-test-user -f "$d/user_key" || bail "ssh-keygen"
 	cp "$d/user_key.pub" "$d/authorized_keys"
-	SSHD_PORT=$(free_port 127.0.0.1)
 	SSH_USER=$(id -un)
-	cat >"$d/sshd_config" <<EOF
+	SSHD_LOG=$T/sshd.err
+	USER_KEY=$d/user_key
+	KNOWN_HOSTS=$d/known_hosts
+	local try l
+	# a port picked free may be taken before sshd binds it: try again
+	for try in 1 2 3 4 5; do
+		SSHD_PORT=$(free_port 127.0.0.1)
+		cat >"$d/sshd_config" <<EOF
 ListenAddress 127.0.0.1:$SSHD_PORT
 ListenAddress [::1]:$SSHD_PORT
 HostKey $d/host_key
@@ -362,18 +384,23 @@ X11Forwarding no
 Subsystem sftp internal-sftp
 LogLevel VERBOSE
 EOF
-	local l
-	for l in "$@"; do echo "$l" >>"$d/sshd_config"; done
-	"$sshd" -t -f "$d/sshd_config" || bail "sshd config rejected"
-	spawn sshd "$sshd" -D -e -f "$d/sshd_config"
-	SSHD_PID=$LAST_PID
-	SSHD_LOG=$T/sshd.err
-	USER_KEY=$d/user_key
-	KNOWN_HOSTS=$d/known_hosts
-	if ! wait_port 127.0.0.1 "$SSHD_PORT" 15; then
-		diag_file "$SSHD_LOG"
-		bail "sshd did not start"
-	fi
+		for l in "$@"; do echo "$l" >>"$d/sshd_config"; done
+		"$sshd" -t -f "$d/sshd_config" || bail "sshd config rejected"
+		spawn sshd "$sshd" -D -e -f "$d/sshd_config"
+		SSHD_PID=$LAST_PID
+		# sshd binds in order (127.0.0.1, then ::1) and logs each bind
+		wait_log_line "$SSHD_LOG" "Server listening on ::1 port $SSHD_PORT\\.|Bind to port|bind any address" \
+			"$SSHD_PID" 15
+		if grep -q "Server listening on 127\\.0\\.0\\.1 port $SSHD_PORT\\." "$SSHD_LOG" &&
+			grep -q "Server listening on ::1 port $SSHD_PORT\\." "$SSHD_LOG" &&
+			! grep -q 'Bind to port' "$SSHD_LOG" && alive "$SSHD_PID"; then
+			return 0
+		fi
+		kill_tree "$SSHD_PID"
+		wait_gone "$SSHD_PID" 5
+	done
+	diag_file "$SSHD_LOG"
+	bail "sshd did not start"
 }
 
 # start_squid — squid (squid-openssl) with an https_port on 127.0.0.1
@@ -382,13 +409,16 @@ EOF
 # SQUID_DIR.
 start_squid() {
 	need squid
-	local d=$T/squid user=proxy
+	local d=$T/squid user=proxy try
 	SQUID_DIR=$d
-	mkdir -p "$d"
-	cp "$PKI/server.pem" "$PKI/server.key" "$d/"
-	SQUID_PORT=$(free_port 127.0.0.1)
 	[ "$(id -u)" = 0 ] || user=$(id -un)
-	cat >"$d/squid.conf" <<EOF
+	# a port picked free may be taken before squid binds it: try again
+	for try in 1 2 3 4 5; do
+		rm -rf "$d"
+		mkdir -p "$d"
+		cp "$PKI/server.pem" "$PKI/server.key" "$d/"
+		SQUID_PORT=$(free_port 127.0.0.1)
+		cat >"$d/squid.conf" <<EOF
 https_port 127.0.0.1:$SQUID_PORT tls-cert=$d/server.pem tls-key=$d/server.key
 acl loopback_dst dst 127.0.0.0/8 ::1
 acl CONNECT method CONNECT
@@ -415,19 +445,26 @@ shutdown_lifetime 1 seconds
 max_filedescriptors 1024
 cache_effective_user $user
 EOF
-	if [ "$(id -u)" = 0 ]; then
-		chown -R "$user" "$d"
-		chmod 600 "$d/server.key"
-	fi
-	# -n: a service name of our own, so concurrent squids do not share
-	# shared-memory segments
-	spawn squid squid -N -d 1 -n "pomtest$$" -f "$d/squid.conf"
-	SQUID_PID=$LAST_PID
-	if ! wait_port 127.0.0.1 "$SQUID_PORT" 30; then
-		diag_file "$T/squid.err"
-		diag_file "$d/cache.log"
-		bail "squid did not start"
-	fi
+		if [ "$(id -u)" = 0 ]; then
+			chown -R "$user" "$d"
+			chmod 600 "$d/server.key"
+		fi
+		# -n: a service name of our own, so concurrent squids do not
+		# share shared-memory segments (/dev/shm/NAME-*; removed at exit
+		# in case squid could not remove them)
+		_SQUID_NAMES+=("pomtest$$x$try$RANDOM")
+		spawn squid squid -N -d 1 -n "${_SQUID_NAMES[-1]}" -f "$d/squid.conf"
+		SQUID_PID=$LAST_PID
+		if wait_log_line "$d/cache.log" "Accepting HTTPS Socket connections at .* local=127\\.0\\.0\\.1:$SQUID_PORT " \
+			"$SQUID_PID" 30; then
+			return 0
+		fi
+		kill_tree "$SQUID_PID"
+		wait_gone "$SQUID_PID" 5
+	done
+	diag_file "$T/squid.err"
+	diag_file "$d/cache.log"
+	bail "squid did not start"
 }
 
 # ------------------------------------------------------------------ clients
