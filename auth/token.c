@@ -302,7 +302,7 @@ static int check_explicit(char *buf, const char *what)
 	}
 	if (token_expired(buf, (long long)time(NULL))) {
 		log_error("%s: the token has expired (its exp claim is in the past)", what);
-		return -1;
+		return -2;
 	}
 	return 0;
 }

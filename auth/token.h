@@ -29,8 +29,8 @@ struct token_options {
 /* Find the token for the proxy "host:port" (authority) and copy it into
  * buf (size > TOKEN_MAX recommended). Sets *src (TOKEN_NONE with buf ""
  * when there is none). An explicitly named source that cannot be read,
- * is empty, holds invalid characters or has expired is an error: returns
- * -1 after one log_error line. A cache file that is unusable (garbage, a
+ * is empty or holds invalid characters is an error: returns -1 after one
+ * log_error line; one that has expired returns -2 after one line. A cache file that is unusable (garbage, a
  * symlink, not private) is skipped with a warning, an expired one
  * with a log_debug line; buf must hold more than one byte.
  * Returns 0 otherwise. Never logs the token itself. */

@@ -265,8 +265,10 @@ int fwdproxy_open(const struct fwdproxy *fp, const struct tls_params *tls, int t
 	if (*code != EXIT_OK)
 		return -1;
 	if (ft.resp.status != 200) {
-		log_error("cannot reach %s:%u through forward proxy %s: it answered %d %s%s",
-			  fp->d.dest_host, fp->d.dest_port, fp->shown, ft.resp.status,
+		char target[DEST_HOST_MAX + 8];
+		dest_authority(target, sizeof target, fp->d.dest_host, fp->d.dest_port);
+		log_error("cannot reach %s through forward proxy %s: it answered %d %s%s",
+			  target, fp->shown, ft.resp.status,
 			  ft.resp.reason, ft.resp.status == 407 ? " (wrong or missing credentials)" : "");
 		*code = EXIT_CONNECT;
 		tunnel_close(&ft);

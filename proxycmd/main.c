@@ -386,8 +386,12 @@ int main(int argc, char **argv)
 	if (dest_parse(&d, o.dest, o.pomerium_url, err, sizeof err) < 0)
 		die(EXIT_USAGE, "%s", err);
 	dest_authority(authority, sizeof authority, d.proxy_host, d.proxy_port);
-	log_debug(1, "pom-proxy %s: %s:%u via %s://%s", POM_VERSION, d.dest_host, d.dest_port,
-		  d.tls ? "https" : "http", authority);
+	if (log_level) {
+		char dst[DEST_HOST_MAX + 8];
+		dest_authority(dst, sizeof dst, d.dest_host, d.dest_port);
+		log_debug(1, "pom-proxy %s: %s via %s://%s", POM_VERSION, dst,
+			  d.tls ? "https" : "http", authority);
+	}
 
 	/* where the local side comes from: stdin/stdout, or a listener */
 	const char *listen_addr = o.listen ? o.listen : o.subcommand_tcp ? "127.0.0.1:0" : NULL;

@@ -71,6 +71,7 @@ static int splice_tunnel(struct tunnel *t, const struct dest *d, int in, int out
 {
 	sigset_t wait_mask;
 	struct splice_result res;
+	char name[DEST_HOST_MAX + 8];
 	struct splice_fds fds = { in, out, t->fd, t->fd, in == out };
 	int fl_in = net_set_nonblock(in);
 	int fl_out = in == out ? -1 : net_set_nonblock(out);
@@ -99,12 +100,12 @@ static int splice_tunnel(struct tunnel *t, const struct dest *d, int in, int out
 		log_debug(1, "stopped by signal %d", (int)stop_signal);
 		return stop_signal == SIGHUP ? EXIT_OK : 128 + (int)stop_signal;
 	case SPLICE_TLS_ERROR:
-		log_error("tunnel to %s:%u broke: %s", d->dest_host, d->dest_port,
-			  tls_error_text(res.tls_error));
+		dest_authority(name, sizeof name, d->dest_host, d->dest_port);
+		log_error("tunnel to %s broke: %s", name, tls_error_text(res.tls_error));
 		return EXIT_BROKEN;
 	default:
-		log_error("connection to proxy %s:%u lost: %s", d->proxy_host, d->proxy_port,
-			  strerror(res.sys_errno));
+		dest_authority(name, sizeof name, d->proxy_host, d->proxy_port);
+		log_error("connection to proxy %s lost: %s", name, strerror(res.sys_errno));
 		return EXIT_BROKEN;
 	}
 }
@@ -117,8 +118,9 @@ int relay_run(const struct relay_config *c, int local_in, int local_out)
 	struct tunnel t;
 
 	dest_authority(authority, sizeof authority, d->proxy_host, d->proxy_port);
-	if (token_find(token_buf, sizeof token_buf, &c->token, authority, &src) < 0)
-		return EXIT_USAGE;
+	int found = token_find(token_buf, sizeof token_buf, &c->token, authority, &src);
+	if (found < 0)
+		return found == -2 ? EXIT_SIGNIN : EXIT_USAGE; /* expired: sign-in class */
 	log_debug(1, "token: %s", src == TOKEN_NONE ? "none" : token_source_name(src));
 
 	struct tunnel_config cfg = { d, src == TOKEN_NONE ? NULL : token_buf, &c->tls,

@@ -413,6 +413,20 @@ long tls_now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The peer stopped reading: feed the engine what it sent before, so that
+ * a fatal alert it sent (e.g. "certificate required") becomes the error. */
+static void read_pending(br_ssl_engine_context *eng, int fd)
+{
+	size_t len;
+	unsigned char *buf;
+	for (int i = 0; i < 64 && (buf = br_ssl_engine_recvrec_buf(eng, &len)) != NULL; i++) {
+		ssize_t r = read(fd, buf, len);
+		if (r <= 0)
+			break;
+		br_ssl_engine_recvrec_ack(eng, (size_t)r);
+	}
+}
+
 enum tls_pump_result tls_pump_until(br_ssl_engine_context *eng, int fd, unsigned want,
 				   long deadline)
 {
@@ -440,10 +454,14 @@ enum tls_pump_result tls_pump_until(br_ssl_engine_context *eng, int fd, unsigned
 		if ((pfd.revents & (POLLOUT | POLLERR | POLLHUP)) &&
 		    (buf = br_ssl_engine_sendrec_buf(eng, &len)) != NULL) {
 			ssize_t w = write(fd, buf, len);
-			if (w > 0)
+			if (w > 0) {
 				br_ssl_engine_sendrec_ack(eng, (size_t)w);
-			else if (!(w < 0 && (errno == EAGAIN || errno == EINTR)))
+			} else if (!(w < 0 && (errno == EAGAIN || errno == EINTR))) {
+				int e = errno;
+				read_pending(eng, fd); /* the alert that explains it */
+				errno = e;
 				return TLS_PUMP_IOERR;
+			}
 		}
 		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) &&
 		    (buf = br_ssl_engine_recvrec_buf(eng, &len)) != NULL) {

@@ -13,6 +13,14 @@
 #endif
 
 
+/* "host:port" of the proxy for messages, IPv6 bracketed. */
+static const char *proxy_name(const struct dest *d)
+{
+	static char buf[DEST_HOST_MAX + 8];
+	dest_authority(buf, sizeof buf, d->proxy_host, d->proxy_port);
+	return buf;
+}
+
 /* Report a failed pump during the handshake or the CONNECT exchange. */
 static enum pom_exit pump_failure(struct tunnel *t, const struct dest *d, enum tls_pump_result r,
 				  const char *phase, int timeout_ms)
@@ -20,27 +28,19 @@ static enum pom_exit pump_failure(struct tunnel *t, const struct dest *d, enum t
 	int err = br_ssl_engine_last_error(tls_engine(t->tls));
 	if (t->tls->trust_failed)
 		return EXIT_LOCAL; /* the trust store said why */
-	switch (r) {
-	case TLS_PUMP_TIMEOUT:
-		log_error("proxy %s:%u did not complete %s within %d ms", d->proxy_host,
-			  d->proxy_port, phase, timeout_ms);
+	if (r == TLS_PUMP_TIMEOUT) {
+		log_error("proxy %s did not complete %s within %d ms", proxy_name(d), phase, timeout_ms);
 		return EXIT_PROTOCOL;
-	case TLS_PUMP_EOF:
-	case TLS_PUMP_IOERR:
-		if (err == 0) {
-			log_error("proxy %s:%u closed the connection during %s%s%s", d->proxy_host,
-				  d->proxy_port, phase, r == TLS_PUMP_IOERR ? ": " : "",
-				  r == TLS_PUMP_IOERR ? strerror(errno) : "");
-			return strcmp(phase, "the TLS handshake") == 0 ? EXIT_TLS : EXIT_PROTOCOL;
-		}
-		/* fall through: the engine knows better */
-	default:
-		break;
+	}
+	if (err == 0) {
+		/* the proxy hung up (TCP EOF, reset, or a clean close_notify) */
+		log_error("proxy %s closed the connection during %s%s%s", proxy_name(d), phase, r == TLS_PUMP_IOERR ? ": " : "",
+			  r == TLS_PUMP_IOERR ? strerror(errno) : "");
+		return strcmp(phase, "the TLS handshake") == 0 ? EXIT_TLS : EXIT_PROTOCOL;
 	}
 	enum pom_exit code = tls_error_exit(err);
-	log_error("%s with proxy %s:%u failed: %s",
-		  code == EXIT_VERIFY ? "certificate verification" : "TLS", d->proxy_host,
-		  d->proxy_port, tls_error_text(err));
+	log_error("%s with proxy %s failed: %s",
+		  code == EXIT_VERIFY ? "certificate verification" : "TLS", proxy_name(d), tls_error_text(err));
 	return code;
 }
 
@@ -87,8 +87,7 @@ static enum pom_exit exchange_plain(struct tunnel *t, const struct dest *d, cons
 		struct pollfd pfd = { t->fd, off < req_len ? POLLOUT : POLLIN, 0 };
 		long left = deadline - tls_now_ms();
 		if (left <= 0) {
-			log_error("proxy %s:%u did not answer CONNECT within %d ms", d->proxy_host,
-				  d->proxy_port, timeout_ms);
+			log_error("proxy %s did not answer CONNECT within %d ms", proxy_name(d), timeout_ms);
 			return EXIT_PROTOCOL;
 		}
 		if (poll(&pfd, 1, (int)left) <= 0)
@@ -113,8 +112,8 @@ static enum pom_exit exchange_plain(struct tunnel *t, const struct dest *d, cons
 	}
 	return EXIT_OK;
 closed:
-	log_error("proxy %s:%u closed the connection before answering CONNECT%s%s",
-		  d->proxy_host, d->proxy_port, errno ? ": " : "", errno ? strerror(errno) : "");
+	log_error("proxy %s closed the connection before answering CONNECT%s%s",
+		  proxy_name(d), errno ? ": " : "", errno ? strerror(errno) : "");
 	return EXIT_PROTOCOL;
 }
 
@@ -186,8 +185,7 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 	if (code != EXIT_OK)
 		goto fail;
 	if (t->resp.state == HTTP_ERROR) {
-		log_error("proxy %s:%u sent a malformed answer to CONNECT: %s", d->proxy_host,
-			  d->proxy_port, t->resp.error);
+		log_error("proxy %s sent a malformed answer to CONNECT: %s", proxy_name(d), t->resp.error);
 		code = EXIT_PROTOCOL;
 		goto fail;
 	}

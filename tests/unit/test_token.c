@@ -245,11 +245,16 @@ static void finds(const char *sa, const char *saf, const char *authority,
 	is_str(buf, tok, "%s: token", what);
 }
 
-/* Expect token_find to fail (-1). */
-static void fails(const char *sa, const char *saf, const char *what)
+/* Expect token_find to fail with -1 (unusable) or -2 (expired). */
+static void fails_with(int want, const char *sa, const char *saf, const char *what)
 {
 	enum token_source src;
-	is_int(find(sa, saf, "proxy.example.com:443", &src), -1, "%s: error", what);
+	is_int(find(sa, saf, "proxy.example.com:443", &src), want, "%s: error", what);
+}
+
+static void fails(const char *sa, const char *saf, const char *what)
+{
+	fails_with(-1, sa, saf, what);
 }
 
 static const char *A = "proxy.example.com:443";
@@ -324,18 +329,18 @@ static void test_explicit_errors(void)
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
 	char *old = jwt("{\"sub\":\"u\",\"exp\":1600000000}");
 
-	fails(old, NULL, "expired --service-account");
+	fails_with(-2, old, NULL, "expired --service-account");
 	put(at("old"), old, 0600);
-	fails(NULL, at("old"), "expired --service-account-file");
+	fails_with(-2, NULL, at("old"), "expired --service-account-file");
 	setenv("POM_PROXY_SERVICE_ACCOUNT", old, 1);
-	fails(NULL, NULL, "expired POM_PROXY_SERVICE_ACCOUNT");
+	fails_with(-2, NULL, NULL, "expired POM_PROXY_SERVICE_ACCOUNT");
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT");
 	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", at("old"), 1);
-	fails(NULL, NULL, "expired POM_PROXY_SERVICE_ACCOUNT_FILE");
+	fails_with(-2, NULL, NULL, "expired POM_PROXY_SERVICE_ACCOUNT_FILE");
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
 	/* an expired explicit token does not fall back to the cache */
 	token_cache_store(A, "cache.tok.en");
-	fails(old, NULL, "expired --service-account with a cached token present");
+	fails_with(-2, old, NULL, "expired --service-account with a cached token present");
 
 	put(at("empty"), "", 0600);
 	fails(NULL, at("empty"), "empty file");
