@@ -122,6 +122,23 @@ todo_is "the read path (privfile_cache_dir create=0) does not check the director
 	"$(($(sent_none) - none0))" 1 "pom-proxy directory 0755: a token in it is not sent"
 rm -rf "$CACHE_DIR"
 
+# ---------------------------------------------------------------- a token that cannot be stored
+# tokens/ is a regular file: the leader signs in but cannot store the
+# token; its waiters must not each start a sign-in of their own.
+rm -rf "$CACHE_DIR"
+mkdir -m 700 "$CACHE_DIR"
+echo "not a directory" >"$CACHE_DIR/tokens"
+chmod 600 "$CACHE_DIR/tokens"
+fake_browser web5 wait-waiters 4 "$T/nostore"
+l0=$(logins)
+fleet 5 nostore --browser-cmd "$T/web5.sh" --login-timeout 60 "${PPO[@]}" echo.test:7
+is "$(fleet_count nostore rc 0)" 5 "tokens/ not a directory: all 5 processes still tunnel"
+like "$(cat "$T"/nostore/*.err)" "signed in, but cannot store the token in the cache" \
+	"tokens/ not a directory: the leader warns that it cannot store the token"
+todo_is "login_obtain: after a successful attempt whose token was not stored, each waiter signs in again" \
+	"$(($(logins) - l0))" 1 "tokens/ not a directory: one sign-in for the 5 processes"
+rm -rf "$CACHE_DIR"
+
 # ---------------------------------------------------------------- foreign owner, loose mode
 tunnel_echo fresh "${OPTS[@]}" echo.test:7
 echo "$valid" >"$TOKEN_FILE"
