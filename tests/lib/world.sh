@@ -184,7 +184,7 @@ _cleanup() {
 		for p in $all; do
 			wait_gone "$p" 3 || kill -KILL "$p" 2>/dev/null
 		done
-		wait "${_PIDS[@]}" 2>/dev/null
+		[ ${#_PIDS[@]} -eq 0 ] || wait "${_PIDS[@]}" 2>/dev/null
 	fi
 	for p in ${_SQUID_NAMES[@]+"${_SQUID_NAMES[@]}"}; do
 		rm -f /dev/shm/"$p"-*
