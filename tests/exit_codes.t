@@ -57,9 +57,20 @@ like "$RC" '^[23]$' "--service-account-file names a missing file: exit 2 or 3 (g
 like "$ERR" '^pom-proxy: .*no-token' "--service-account-file names a missing file: the message names it"
 
 # --- 4: DNS -------------------------------------------------------------------
-# a name under .invalid (RFC 6761) never resolves; bounded by the timeouts
+# a name under .invalid (RFC 6761) never resolves. So that no query leaves
+# this machine, pom-proxy runs in a mount namespace whose resolv.conf
+# points at 127.0.0.1 (where no DNS server listens).
+need unshare
+printf 'nameserver 127.0.0.1\noptions attempts:1 timeout:1\n' >"$T/resolv.conf"
+printf '#!/bin/sh\nexec unshare -m sh -c %s "%s" "%s" "$@"\n' \
+	"'mount --bind \"\$0\" /etc/resolv.conf && exec \"\$@\"'" "$T/resolv.conf" "$POM_PROXY" \
+	>"$T/pp-localdns"
+chmod +x "$T/pp-localdns"
+REAL_POM_PROXY=$POM_PROXY
+POM_PROXY=$T/pp-localdns
 run_pp --connect-timeout 5 --pomerium-url https://proxy.pom-proxy-test.invalid "${CA[@]}" \
 	--service-account-file "$TOK" echo.test:7
+POM_PROXY=$REAL_POM_PROXY
 expect_failure 4 'resolve|proxy\.pom-proxy-test\.invalid' "the proxy's host name does not resolve"
 
 # --- 5: connect -----------------------------------------------------------------

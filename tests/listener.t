@@ -86,7 +86,12 @@ is "$left" 0 "no pom-proxy process left"
 
 # a second signal ends open tunnels now
 start_listener l4 --listen 127.0.0.1:0 ssh.corp.test:22
-direct_ssh "$LPORT" "sleep 60; echo too-late" >"$T/cut.out" 2>/dev/null &
+# the remote command waits on its stdin, which sshd closes when the
+# connection goes (a plain remote sleep would outlive the test)
+idle_stdin
+_ssh_opts none
+setsid -w timeout -k 5 60 ssh "${SSH_OPTS[@]}" -p "$LPORT" "$SSH_USER@127.0.0.1" \
+	"cat >/dev/null; echo too-late" <"$IDLE_IN" >"$T/cut.out" 2>/dev/null &
 SSHPID=$!
 sleep 1
 CHILDREN=$(descendants "$LPID")
