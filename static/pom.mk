@@ -1,0 +1,32 @@
+# static/pom.mk — the pom-proxy part of the static build (static/build.sh
+# runs it): every proxycmd/ and auth/ source, as GNUmakefile builds them,
+# compiled with musl-gcc and linked statically with the BearSSL and libcurl
+# of static/deps.sh. Run from the repository root.
+#   make -f static/pom.mk O=OBJDIR OUT=BINARY DEPS=PREFIX VERSION=X CC=musl-gcc
+
+SRCS := $(wildcard proxycmd/*.c auth/*.c)
+OBJS := $(SRCS:%.c=$(O)/%.o)
+
+POM_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iproxycmd -Iauth -I$(DEPS)/include \
+	-DPOM_VERSION='"$(VERSION)"' -DPOM_CURL_STATIC -Os -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables
+POM_LDFLAGS := -static -Wl,--gc-sections -L$(DEPS)/lib
+LIBS := -lcurl -lbearssl
+
+# the flags are part of every object: a change rebuilds them all
+$(O)/flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(POM_CFLAGS)' | cmp -s - $@ || echo '$(CC) $(POM_CFLAGS)' >$@
+
+$(OUT).full: $(OBJS) $(DEPS)/lib/libcurl.a $(DEPS)/lib/libbearssl.a
+	$(CC) $(POM_LDFLAGS) -Wl,-Map=$(OUT).map -o $@ $(OBJS) $(LIBS)
+
+$(OUT): $(OUT).full
+	strip -o $@.tmp $< && mv $@.tmp $@
+
+$(O)/%.o: %.c $(O)/flags
+	@mkdir -p $(@D)
+	$(CC) $(POM_CFLAGS) -MMD -MP -c -o $@ $<
+
+.PHONY: FORCE
+-include $(OBJS:.o=.d)
