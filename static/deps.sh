@@ -60,6 +60,7 @@ mkdir -p "$1"
 D=$(cd "$1" && pwd)
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 CC=${MUSL_CC:-musl-gcc}
+command -v "$CC" >/dev/null 2>&1 || die "$CC not found (Debian: musl-tools)"
 PREFIX=$D/prefix
 
 key=$({ cat "$SELF"; "$CC" -v 2>&1 | tail -n 1; dpkg-query -W -f='${Version}' musl-dev 2>/dev/null;
@@ -182,6 +183,10 @@ mkdir -p "$S"
 
 # ------------------------------------------------------------------ BearSSL
 
+# built beside and moved into place when complete: a failed build keeps the
+# previous libraries
+FINAL=$PREFIX
+PREFIX=$D/prefix.new
 rm -rf "$PREFIX"
 mkdir -p "$PREFIX/include" "$PREFIX/lib"
 log "building BearSSL $BEARSSL_DEB with $CC"
@@ -225,5 +230,7 @@ sed -n '/^  Protocols:/p; /^  SSL:/p; /^  Features:/p' "$S/curl-configure.log" |
 # the sources are not needed any more; the lists are kept for inspection
 rm -rf "$S/curl" "$S/bearssl"
 echo "$key" >"$PREFIX/done"
+rm -rf "$FINAL"
+mv "$PREFIX" "$FINAL"
 log "done in $((SECONDS - t0)) s:"
 sed 's/^/    /' "$D/VERSIONS" >&2
