@@ -37,9 +37,14 @@ static int spawn(const char *cmd, const char *url)
 		}
 		pid_t b = fork();
 		if (b == 0) {
+			/* the browser starts with default signal handling */
 			sigset_t none;
 			sigemptyset(&none);
 			sigprocmask(SIG_SETMASK, &none, NULL);
+			signal(SIGPIPE, SIG_DFL);
+			signal(SIGINT, SIG_DFL);
+			signal(SIGTERM, SIG_DFL);
+			signal(SIGHUP, SIG_DFL);
 			execl("/bin/sh", "sh", "-c", script, "sh", url, (char *)NULL);
 			_exit(127);
 		}

@@ -236,8 +236,13 @@ int callback_serve(struct callback *cb, const struct pollfd *pfd, int n,
 					break;
 				}
 			if (slot < 0) {
-				close(fd); /* full: the browser will retry */
-				continue;
+				/* full: drop the oldest, so idle connections cannot
+				 * keep the browser out */
+				slot = 0;
+				for (int i = 1; i < CALLBACK_CONNS; i++)
+					if (cb->conns[i].deadline < cb->conns[slot].deadline)
+						slot = i;
+				reply(&cb->conns[slot], 503, "Service Unavailable", NULL);
 			}
 			cb->conns[slot].fd = fd;
 			cb->conns[slot].len = 0;

@@ -9,7 +9,7 @@
 #include <poll.h>
 #include <stddef.h>
 
-#define CALLBACK_CONNS 8           /* connections served at once */
+#define CALLBACK_CONNS 16          /* connections served at once (then the oldest goes) */
 #define CALLBACK_REQ_MAX 8192      /* largest request head accepted */
 #define CALLBACK_READ_MS 5000      /* time a client has to send its request */
 

@@ -4,6 +4,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,24 +27,33 @@ static void span(long long s, char *buf, size_t size)
 		snprintf(buf, size, "%llds", s);
 }
 
-/* Open "<cache>/<sub>" as a directory; NULL (and *path empty) if absent. */
-static DIR *open_sub(const char *sub, char *path, size_t size)
+/* Open "<cache>/<sub>" as a directory: NULL when absent, or when unsafe
+ * (a symlink, not private: then *bad is set after one log_error line). */
+static DIR *open_sub(const char *sub, char *path, size_t size, int *bad)
 {
-	char dir[4096];
-	if (privfile_cache_dir(dir, sizeof dir, 0) < 0)
+	*bad = 0;
+	path[0] = '\0';
+	if (privfile_subdir(path, size, sub, 0) < 0) {
+		if (errno == ELOOP || errno == ENOTDIR || errno == EPERM) {
+			log_error("refusing the cache directory %s: %s", path[0] ? path : sub,
+				  privfile_strerror(errno));
+			*bad = 1;
+		}
 		return NULL;
-	if (snprintf(path, size, "%s%s%s", dir, *sub ? "/" : "", sub) >= (int)size)
-		return NULL;
+	}
 	return opendir(path);
 }
 
 enum pom_exit cmd_status(void)
 {
 	char dirpath[4200], path[4500], tok[TOKEN_MAX + 1];
-	DIR *d = open_sub("tokens", dirpath, sizeof dirpath);
+	int bad;
+	DIR *d = open_sub("tokens", dirpath, sizeof dirpath, &bad);
 	struct dirent *e;
 	int n = 0;
 	long long now = (long long)time(NULL);
+	if (bad)
+		return EXIT_LOCAL;
 	if (d) {
 		while ((e = readdir(d)) != NULL) {
 			struct stat st;
@@ -53,9 +64,7 @@ enum pom_exit cmd_status(void)
 			snprintf(path, sizeof path, "%s/%s", dirpath, e->d_name);
 			ssize_t len = privfile_read(path, tok, sizeof tok - 1);
 			if (len < 0 || stat(path, &st) < 0) {
-				printf("%-32s  unusable: %s\n", e->d_name,
-				       errno == ELOOP ? "a symbolic link" : errno == EPERM ?
-				       "not private to this user" : strerror(errno));
+				printf("%-32s  unusable: %s\n", e->d_name, privfile_strerror(errno));
 				n++;
 				continue;
 			}
@@ -86,10 +95,13 @@ enum pom_exit cmd_status(void)
 enum pom_exit cmd_logout(const char *authority)
 {
 	char dirpath[4200], path[4500];
-	DIR *d = open_sub("tokens", dirpath, sizeof dirpath);
+	int bad;
+	DIR *d = open_sub("tokens", dirpath, sizeof dirpath, &bad);
 	struct dirent *e;
 	int n = 0;
 	if (!d) {
+		if (bad)
+			return EXIT_LOCAL;
 		printf("no cached tokens\n");
 		return EXIT_OK;
 	}
@@ -122,7 +134,9 @@ enum pom_exit cmd_cache_location(void)
 	return EXIT_OK;
 }
 
-/* Remove the regular files and symlinks in dirpath; count them in *n. */
+/* Remove the regular files and symlinks in dirpath (which was checked to
+ * be ours); count them in *n. A sign-in lock another process holds is
+ * left alone. */
 static int clear_dir(const char *dirpath, int *n)
 {
 	char path[4500];
@@ -137,6 +151,15 @@ static int clear_dir(const char *dirpath, int *n)
 			continue;
 		if (lstat(path, &st) < 0 || S_ISDIR(st.st_mode))
 			continue;
+		size_t nl = strlen(e->d_name);
+		if (S_ISREG(st.st_mode) && nl > 5 && strcmp(e->d_name + nl - 5, ".lock") == 0) {
+			int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int busy = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0;
+			if (fd >= 0)
+				close(fd);
+			if (busy)
+				continue; /* a sign-in is in progress */
+		}
 		if (unlink(path) < 0) {
 			closedir(d);
 			return -1;
@@ -149,19 +172,27 @@ static int clear_dir(const char *dirpath, int *n)
 
 enum pom_exit cmd_cache_clear(void)
 {
-	static const char *subs[] = { "tokens", "logins", "sessions", "" };
+	static const char *subs[] = { "tokens", "logins", "sessions" };
 	char dir[4096], path[4200];
 	int n = 0;
 	if (privfile_cache_dir(dir, sizeof dir, 0) < 0) {
-		log_error("no cache directory: set XDG_CACHE_HOME or HOME");
+		log_error("cannot clear the cache %s: %s", dir[0] ? dir : "directory",
+			  errno == ENOENT ? "set XDG_CACHE_HOME or HOME" : privfile_strerror(errno));
 		return EXIT_LOCAL;
 	}
 	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
-		snprintf(path, sizeof path, "%s%s%s", dir, *subs[i] ? "/" : "", subs[i]);
+		if (privfile_subdir(path, sizeof path, subs[i], 0) < 0) {
+			log_error("refusing to clear %s: %s", path, privfile_strerror(errno));
+			return EXIT_LOCAL;
+		}
 		if (clear_dir(path, &n) < 0) {
 			log_error("cannot clear %s: %s", path, strerror(errno));
 			return EXIT_LOCAL;
 		}
+	}
+	if (clear_dir(dir, &n) < 0) {
+		log_error("cannot clear %s: %s", dir, strerror(errno));
+		return EXIT_LOCAL;
 	}
 	printf("removed %d file%s from %s\n", n, n == 1 ? "" : "s", dir);
 	return EXIT_OK;

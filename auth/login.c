@@ -21,7 +21,7 @@
 
 /* What the state file says. */
 struct state {
-	unsigned long completed;   /* attempts finished so far */
+	long long finished;        /* when the last attempt ended (Unix ns), 0 if none */
 	int ok;                    /* the last finished attempt succeeded */
 	char message[512];         /* why it failed */
 	char url[STATE_MAX / 2];   /* sign-in URL of the attempt in progress, or "" */
@@ -32,6 +32,13 @@ static volatile sig_atomic_t login_signal;
 static void on_login_signal(int sig)
 {
 	login_signal = sig;
+}
+
+static long long real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static long mono_ms(void)
@@ -45,16 +52,13 @@ static long mono_ms(void)
 static int login_path(char *buf, size_t size, const char *authority, const char *suffix)
 {
 	char dir[4096];
-	if (privfile_cache_dir(dir, sizeof dir, 1) < 0)
+	if (privfile_subdir(dir, sizeof dir, "logins", 1) < 0)
 		return -1;
-	int n = snprintf(buf, size, "%s/logins", dir);
-	if (n < 0 || (size_t)n >= size || (mkdir(buf, 0700) < 0 && errno != EEXIST))
-		return -1;
-	n = snprintf(buf, size, "%s/logins/%s%s", dir, authority, suffix);
+	int n = snprintf(buf, size, "%s/%s%s", dir, authority, suffix);
 	return (n < 0 || (size_t)n >= size) ? -1 : 0;
 }
 
-/* Parse the state file (lines "completed N", "result ok|failed",
+/* Parse the state file (lines "finished NS", "result ok|failed",
  * "message ...", "url ..."); a missing or odd file is an empty state. */
 static void state_read(const char *path, struct state *s)
 {
@@ -65,8 +69,8 @@ static void state_read(const char *path, struct state *s)
 		return;
 	text[n] = '\0';
 	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(l, "completed ", 10) == 0)
-			s->completed = strtoul(l + 10, NULL, 10);
+		if (strncmp(l, "finished ", 9) == 0)
+			s->finished = strtoll(l + 9, NULL, 10);
 		else if (strcmp(l, "result ok") == 0)
 			s->ok = 1;
 		else if (strncmp(l, "message ", 8) == 0)
@@ -79,8 +83,8 @@ static void state_read(const char *path, struct state *s)
 static void state_write(const char *path, const struct state *s)
 {
 	char text[STATE_MAX + 1024];
-	int n = snprintf(text, sizeof text, "completed %lu\nresult %s\nmessage %s\nurl %s\n",
-			 s->completed, s->ok ? "ok" : "failed", s->message, s->url);
+	int n = snprintf(text, sizeof text, "finished %lld\nresult %s\nmessage %s\nurl %s\n",
+			 s->finished, s->ok ? "ok" : "failed", s->message, s->url);
 	if (n > 0 && (size_t)n < sizeof text && privfile_write(path, text, (size_t)n) < 0)
 		log_debug(1, "cannot write the sign-in state %s: %s", path, strerror(errno));
 }
@@ -128,30 +132,48 @@ static int pasted_token(char *line, char *token, size_t size)
 	return 0;
 }
 
-/* Install the handlers that end a wait; the old actions go to old[3]. */
-static void catch_signals(struct sigaction old[3])
+/* Install the handlers that end a wait (old actions go to old[3]) and
+ * block those signals: they are let in only inside ppoll(), with the mask
+ * stored in *wait_mask, so that none is lost between a check and a wait. */
+static void catch_signals(struct sigaction old[3], sigset_t *saved, sigset_t *wait_mask)
 {
 	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
+	sigset_t block;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_login_signal;
 	login_signal = 0;
-	for (int i = 0; i < 3; i++)
+	sigemptyset(&block);
+	for (int i = 0; i < 3; i++) {
 		sigaction(sigs[i], &sa, &old[i]);
+		sigaddset(&block, sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, saved);
+	*wait_mask = *saved;
+	for (int i = 0; i < 3; i++)
+		sigdelset(wait_mask, sigs[i]);
 }
 
-static void restore_signals(const struct sigaction old[3])
+static void restore_signals(const struct sigaction old[3], const sigset_t *saved)
 {
 	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	sigprocmask(SIG_SETMASK, saved, NULL);
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
+}
+
+/* Sleep ms, or less if a caught signal arrives. */
+static void nap(int ms, const sigset_t *wait_mask)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	ppoll(NULL, 0, &ts, wait_mask);
 }
 
 /* We hold the lock: sign in. Returns EXIT_OK with the token, or a class
  * with the failure already reported and summarised in why. */
 static enum pom_exit sign_in(const struct dest *d, const struct login_options *o,
 			     const char *authority, const char *state_path, struct state *st,
-			     char *token, size_t size, long deadline)
+			     char *token, size_t size, long deadline, const sigset_t *wait_mask)
 {
 	struct callback cb;
 	static char linebuf[TOKEN_MAX + 1024];
@@ -190,7 +212,9 @@ static enum pom_exit sign_in(const struct dest *d, const struct login_options *o
 		if (left <= 0 || login_signal)
 			break;
 		int ct = callback_timeout(&cb);
-		int r = poll(pfd, (nfds_t)n, ct >= 0 && ct < left ? ct : (int)left);
+		long wait = ct >= 0 && ct < left ? ct : left;
+		struct timespec ts = { wait / 1000, (wait % 1000) * 1000000 };
+		int r = ppoll(pfd, (nfds_t)n, &ts, wait_mask);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r <= 0 && ct < 0)
@@ -246,6 +270,7 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 {
 	char authority[DEST_HOST_MAX + 8], lock_path[4200], state_path[4200];
 	struct sigaction old[3];
+	sigset_t saved, wait_mask;
 	struct state st;
 	enum pom_exit code = EXIT_SIGNIN;
 	long deadline = mono_ms() + (long)o->timeout_s * 1000;
@@ -253,7 +278,7 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 	dest_authority(authority, sizeof authority, d->proxy_host, d->proxy_port);
 	if (login_path(lock_path, sizeof lock_path, authority, ".lock") < 0 ||
 	    login_path(state_path, sizeof state_path, authority, ".state") < 0) {
-		log_error("sign-in: cannot use the cache directory: %s", strerror(errno));
+		log_error("sign-in: cannot use the cache directory: %s", privfile_strerror(errno));
 		return EXIT_LOCAL;
 	}
 	int lock = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -261,11 +286,13 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 		log_error("sign-in: cannot open %s: %s", lock_path, strerror(errno));
 		return EXIT_LOCAL;
 	}
-	catch_signals(old);
+	catch_signals(old, &saved, &wait_mask);
 
-	/* Wait for the lock; while another process holds it, it is signing in. */
+	/* Wait for the lock; while another process holds it, it is signing in.
+	 * An attempt that ends after we began waiting is the one we waited for
+	 * (its end time tells, even if it ends just as we look). */
+	long long wait_start = real_ns();
 	int waited = 0, shown_url = 0;
-	unsigned long seen_completed = 0;
 	while (flock(lock, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			log_error("sign-in: cannot lock %s: %s", lock_path, strerror(errno));
@@ -274,51 +301,66 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 		}
 		state_read(state_path, &st);
 		if (!waited) {
-			seen_completed = st.completed;
 			log_error("a sign-in to %s is in progress in another pom-proxy; waiting for it",
 				  authority);
 			waited = 1;
 		}
-		if (!shown_url && st.url[0] && st.completed == seen_completed) {
+		if (!shown_url && st.url[0]) {
 			log_error("sign in to %s: open %s (if no browser appeared)", authority, st.url);
 			shown_url = 1;
 		}
-		if (login_signal || mono_ms() >= deadline) {
+		/* a little longer than our own limit: the leader has the same one,
+		 * and its verdict is the one to report */
+		if (login_signal || mono_ms() >= deadline + 2000) {
 			log_error("gave up waiting for the sign-in to %s%s", authority,
 				  login_signal ? "" : " (timed out)");
 			goto out;
 		}
-		usleep(WAIT_STEP_MS * 1000);
+		nap(WAIT_STEP_MS, &wait_mask);
 	}
 
 	state_read(state_path, &st);
-	if (waited && st.completed > seen_completed && !st.ok) {
-		log_error("%s (in another pom-proxy)", st.message[0] ? st.message : "the sign-in failed");
+	if (waited && st.finished >= wait_start) {
+		if (!st.ok) {
+			log_error("%s (in another pom-proxy)",
+				  st.message[0] ? st.message : "the sign-in failed");
+			goto out;
+		}
+		if (fresh_cached(authority, refused, token, size)) {
+			log_debug(1, "sign-in: using the token another pom-proxy just stored");
+			code = EXIT_OK;
+		} else {
+			log_error("another pom-proxy signed in to %s, but %s", authority,
+				  st.message[0] ? st.message : "its token is not in the cache");
+		}
 		goto out;
 	}
 	if (fresh_cached(authority, refused, token, size)) {
-		log_debug(1, "sign-in: using the token another pom-proxy just stored");
+		log_debug(1, "sign-in: a fresh token is already cached");
 		code = EXIT_OK;
 		goto out;
 	}
-	if (waited && st.completed == seen_completed) {
+	if (waited) {
 		log_error("the pom-proxy that was signing in to %s stopped without finishing", authority);
 		goto out;
 	}
 
-	/* Our turn. */
-	st.ok = 0;
-	st.message[0] = '\0';
-	code = sign_in(d, o, authority, state_path, &st, token, size, deadline);
+	/* Our turn: first say so (no stale URL for those who wait on us). */
+	memset(&st, 0, sizeof st);
+	state_write(state_path, &st);
+	code = sign_in(d, o, authority, state_path, &st, token, size, deadline, &wait_mask);
 	if (code == EXIT_OK && token_cache_store(authority, token) < 0) {
-		log_warn("signed in, but cannot store the token in the cache: %s", strerror(errno));
+		snprintf(st.message, sizeof st.message, "cannot store the token in the cache: %s",
+			 privfile_strerror(errno));
+		log_warn("signed in, but %s", st.message);
 	}
-	st.completed++;
 	st.ok = code == EXIT_OK;
+	st.url[0] = '\0';
+	st.finished = real_ns();
 	state_write(state_path, &st);
 out:
 	flock(lock, LOCK_UN);
 	close(lock);
-	restore_signals(old);
+	restore_signals(old, &saved);
 	return code;
 }

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +195,17 @@ static char *read_userpwd(const char *path)
 	return r;
 }
 
+/* libcurl's progress hook: give up when Ctrl-C, SIGTERM or SIGHUP is
+ * pending (the sign-in keeps them blocked until it waits in ppoll). */
+static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	sigset_t pending;
+	(void)arg, (void)a, (void)b, (void)c, (void)d;
+	sigpending(&pending);
+	return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
+	       sigismember(&pending, SIGHUP) == 1;
+}
+
 /* A sign-in URL must be a printable http(s) URL. */
 static int signin_url_ok(const char *u)
 {
@@ -246,6 +258,8 @@ enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri
 	c.easy_setopt(h, CURLOPT_USERAGENT, "pom-proxy/" POM_VERSION);
 	c.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	c.easy_setopt(h, CURLOPT_WRITEDATA, &body);
+	c.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	c.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	c.easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	if (tls->insecure) {
 		c.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -294,6 +308,11 @@ enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri
 	CURLcode rc = c.easy_perform(h);
 	long status = 0;
 	c.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		log_error("sign-in: abandoned");
+		code = EXIT_SIGNIN;
+		goto out;
+	}
 	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && body.overflow)) {
 		code = (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY) ? EXIT_DNS
 		     : (rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT) ? EXIT_CONNECT

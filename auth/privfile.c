@@ -32,6 +32,29 @@ static int make_dirs(char *path)
 	return 0;
 }
 
+/* Is path a directory we may keep secrets in: a real directory (not a
+ * symlink), ours, no group/other access? 0, or -1 with errno (ENOENT,
+ * ELOOP for a symlink, ENOTDIR, EPERM). */
+static int check_private_dir(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return -1;
+	if (S_ISLNK(st.st_mode)) {
+		errno = ELOOP;
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	if (!private_enough(&st)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 int privfile_cache_dir(char *buf, size_t size, int create)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME");
@@ -50,18 +73,40 @@ int privfile_cache_dir(char *buf, size_t size, int create)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if (!create)
-		return 0;
-	if (make_dirs(buf) < 0)
+	if (create && make_dirs(buf) < 0)
 		return -1;
-	struct stat st;
-	if (lstat(buf, &st) < 0)
+	if (check_private_dir(buf) < 0)
+		return !create && errno == ENOENT ? 0 : -1;
+	return 0;
+}
+
+int privfile_subdir(char *buf, size_t size, const char *sub, int create)
+{
+	char dir[4096];
+	if (privfile_cache_dir(dir, sizeof dir, create) < 0)
 		return -1;
-	if (!S_ISDIR(st.st_mode) || !private_enough(&st)) {
-		errno = EPERM;
+	int n = snprintf(buf, size, "%s/%s", dir, sub);
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
 		return -1;
 	}
+	if (create && mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -1;
+	if (check_private_dir(buf) < 0)
+		return !create && errno == ENOENT ? 0 : -1;
 	return 0;
+}
+
+const char *privfile_strerror(int e)
+{
+	switch (e) {
+	case ELOOP: return "it is a symbolic link";
+	case ENOTDIR: return "it is not a directory";
+	case EINVAL: return "it is not a regular file";
+	case EPERM: return "it must be yours and private (mode 0700 for a directory, 0600 for a file)";
+	case EFBIG: return "it is too large";
+	default: return strerror(e);
+	}
 }
 
 /* Open path for reading and check it is a private regular file whose size

@@ -13,10 +13,20 @@
 /* Put the cache directory path in buf: "$XDG_CACHE_HOME/pom-proxy" when
  * XDG_CACHE_HOME is an absolute path, else "$HOME/.cache/pom-proxy".
  * With create != 0 the directory (and missing parents) is created mode
- * 0700; an existing pom-proxy directory must be a real directory owned by
- * the user without group/other access, else -1/EPERM. Returns 0, or -1
- * with errno (ENOENT when neither variable is usable, ENAMETOOLONG). */
+ * 0700. When it exists it must be a real directory (not a symlink) owned
+ * by the user without group/other access, else -1 with errno ELOOP,
+ * ENOTDIR or EPERM. Without create, a missing directory is not an error.
+ * Returns 0, or -1 with errno (ENOENT when neither variable is usable,
+ * ENAMETOOLONG). */
 int privfile_cache_dir(char *buf, size_t size, int create);
+
+/* The same for "<cache dir>/<sub>" (tokens, logins, sessions): both the
+ * cache directory and the subdirectory are checked (and created 0700 with
+ * create != 0). */
+int privfile_subdir(char *buf, size_t size, const char *sub, int create);
+
+/* Words for an errno set by this module ("it is a symbolic link"...). */
+const char *privfile_strerror(int e);
 
 /* Read the whole file at path into buf (at most max bytes). Refuses
  * symlinks (ELOOP), non-regular files (EINVAL), files of another user or

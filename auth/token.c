@@ -325,16 +325,9 @@ int token_cache_path(char *buf, size_t size, const char *authority, int create)
 		errno = EINVAL;
 		return -1;
 	}
-	if (privfile_cache_dir(dir, sizeof dir, create) < 0)
+	if (privfile_subdir(dir, sizeof dir, "tokens", create) < 0)
 		return -1;
-	int n = snprintf(buf, size, "%s/tokens", dir);
-	if (n < 0 || (size_t)n >= size) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (create && mkdir(buf, 0700) < 0 && errno != EEXIST)
-		return -1;
-	n = snprintf(buf, size, "%s/tokens/%s", dir, authority);
+	int n = snprintf(buf, size, "%s/%s", dir, authority);
 	if (n < 0 || (size_t)n >= size) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -387,7 +380,10 @@ int token_find(char *buf, size_t size, const struct token_options *o,
 
 	char path[4096];
 	if (token_cache_path(path, sizeof path, authority, 0) < 0) {
-		log_debug(1, "no token cache directory: %s", strerror(errno));
+		if (errno == ELOOP || errno == ENOTDIR || errno == EPERM)
+			log_warn("ignoring the token cache: %s", privfile_strerror(errno));
+		else
+			log_debug(1, "no token cache directory: %s", strerror(errno));
 		return 0;
 	}
 	ssize_t n = privfile_read(path, buf, size - 1);

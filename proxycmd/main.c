@@ -280,6 +280,10 @@ static int run_login(const struct options *o)
 		die(EXIT_USAGE, "%s", err);
 	dest_authority(authority, sizeof authority, d.proxy_host, d.proxy_port);
 	login_options(o, &lo);
+	const char *e1 = getenv("POM_PROXY_SERVICE_ACCOUNT"), *e2 = getenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
+	if ((e1 && *e1) || (e2 && *e2))
+		log_warn("a POM_PROXY_SERVICE_ACCOUNT variable is set: tunnels send that token, "
+			 "not the one this sign-in stores");
 	if (token_find(token_buf, sizeof token_buf, &none, authority, &src) < 0 || src != TOKEN_CACHE)
 		token_buf[0] = '\0';
 	static char fresh[TOKEN_MAX + 1];

@@ -151,8 +151,7 @@ chmod +x "$T/b3"
 signin -- --browser-cmd "$T/b3"
 is "$?" 0 "a browser that records its ignored signals: signed in"
 ign=$(cat "$T/b3.sigign" 2>/dev/null)
-todo_is "browser.c: the browser inherits SIG_IGN for SIGPIPE from main() (not reset before exec)" \
-	"$(( (0x${ign:-0} >> 12) & 1 ))" 0 "the browser does not start with SIGPIPE ignored"
+is "$(( (0x${ign:-0} >> 12) & 1 ))" 0 "the browser does not start with SIGPIPE ignored"
 
 # ---------------------------------------------------------------- SIGTERM, SIGHUP end a sign-in
 for sig in TERM HUP; do

@@ -66,15 +66,13 @@ mkdir -m 700 "$T/elsewhere-tokens" "$T/elsewhere-tokens2"
 ln -s "$T/elsewhere-tokens" "$CACHE_DIR/tokens"
 none0=$(sent_none)
 tunnel_echo tokdir "${OPTS[@]}" echo.test:7
-todo_is "the tokens directory is not checked: token_find reads through a symlinked tokens/" \
-	"$(($(sent_none) - none0))" 1 "symlinked tokens directory: the token in it is not sent"
+is "$(($(sent_none) - none0))" 1 "symlinked tokens directory: the token in it is not sent"
 is "$RC/$ECHO" 0/ok "symlinked tokens directory: the tunnel works"
 rm -f "$CACHE_DIR/tokens"
 ln -s "$T/elsewhere-tokens2" "$CACHE_DIR/tokens"
 tunnel_echo tokdir2 "${OPTS[@]}" echo.test:7
 is "$RC/$ECHO" 0/ok "symlinked tokens directory, no token in it: signed in, the tunnel works" || diag "$ERR"
-todo_is "token_cache_store writes through a symlinked tokens/ (token_cache_path accepts mkdir's EEXIST)" \
-	"$(ls -A "$T/elsewhere-tokens2")" "" "symlinked tokens directory: the new token is not written into its target"
+is "$(ls -A "$T/elsewhere-tokens2")" "" "symlinked tokens directory: the new token is not written into its target"
 rm -f "$CACHE_DIR/tokens"
 
 # ---------------------------------------------------------------- symlink: the logins directory
@@ -83,8 +81,7 @@ mkdir -m 700 "$T/elsewhere-logins"
 ln -s "$T/elsewhere-logins" "$CACHE_DIR/logins"
 rm -f "$TOKEN_FILE"
 tunnel_echo logdir "${OPTS[@]}" echo.test:7
-todo_is "login_path accepts a symlinked logins/ (mkdir EEXIST) and puts the lock and state files in its target" \
-	"$(ls -A "$T/elsewhere-logins")" "" "symlinked logins directory: no lock or state file is put into its target"
+is "$(ls -A "$T/elsewhere-logins")" "" "symlinked logins directory: no lock or state file is put into its target"
 rm -f "$CACHE_DIR/logins"
 
 # ---------------------------------------------------------------- symlink: the pom-proxy directory
@@ -94,11 +91,9 @@ mkdir -m 700 "$T/elsewhere-cache" "$T/elsewhere-cache/tokens" "$T/elsewhere-cach
 ln -s "$T/elsewhere-cache" "$CACHE_DIR"
 none0=$(sent_none)
 tunnel_echo cachedir "${OPTS[@]}" echo.test:7
-todo_is "privfile_cache_dir(create=0) does not check the directory: token_find reads through a symlinked pom-proxy/" \
-	"$(($(sent_none) - none0))" 1 "symlinked pom-proxy directory: the token in it is not sent"
+is "$(($(sent_none) - none0))" 1 "symlinked pom-proxy directory: the token in it is not sent"
 timeout 10 "$POM_PROXY" cache clear >"$T/clear-link.out" 2>&1
-todo_ok "cmd_cache_clear (privfile_cache_dir create=0) follows a symlinked pom-proxy/ and unlinks the files in its target" \
-	"symlinked pom-proxy directory: cache clear does not delete files in its target" \
+ok "symlinked pom-proxy directory: cache clear does not delete files in its target" \
 	test -e "$T/elsewhere-cache/precious"
 rm -f "$CACHE_DIR"
 ln -s "$T/elsewhere-cache2" "$CACHE_DIR"
@@ -118,8 +113,7 @@ mkdir -m 700 "$CACHE_DIR/tokens"
 (umask 077 && echo "$valid" >"$TOKEN_FILE")
 none0=$(sent_none)
 tunnel_echo loosedir2 "${OPTS[@]}" echo.test:7
-todo_is "the read path (privfile_cache_dir create=0) does not check the directory's mode" \
-	"$(($(sent_none) - none0))" 1 "pom-proxy directory 0755: a token in it is not sent"
+is "$(($(sent_none) - none0))" 1 "pom-proxy directory 0755: a token in it is not sent"
 rm -rf "$CACHE_DIR"
 
 # ---------------------------------------------------------------- a token that cannot be stored
@@ -132,11 +126,13 @@ chmod 600 "$CACHE_DIR/tokens"
 fake_browser web5 wait-waiters 4 "$T/nostore"
 l0=$(logins)
 fleet 5 nostore --browser-cmd "$T/web5.sh" --login-timeout 60 "${PPO[@]}" echo.test:7
-is "$(fleet_count nostore rc 0)" 5 "tokens/ not a directory: all 5 processes still tunnel"
-like "$(cat "$T"/nostore/*.err)" "signed in, but cannot store the token in the cache" \
+is "$(fleet_count nostore rc 0)" 1 "tokens/ not a directory: the process that signed in tunnels"
+is "$(fleet_count nostore rc 8)" 4 "  the waiters, who cannot get the token, fail with exit 8"
+like "$(cat "$T"/nostore/*.err)" "signed in, but cannot store the token in the cache: it is not a directory" \
 	"tokens/ not a directory: the leader warns that it cannot store the token"
-todo_is "login_obtain: after a successful attempt whose token was not stored, each waiter signs in again" \
-	"$(($(logins) - l0))" 1 "tokens/ not a directory: one sign-in for the 5 processes"
+like "$(cat "$T"/nostore/*.err)" "another pom-proxy signed in to .*, but cannot store the token in the cache" \
+	"  and the waiters say why they cannot use its sign-in"
+is "$(($(logins) - l0))" 1 "tokens/ not a directory: one sign-in for the 5 processes"
 rm -rf "$CACHE_DIR"
 
 # ---------------------------------------------------------------- foreign owner, loose mode

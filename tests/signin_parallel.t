@@ -117,8 +117,7 @@ fleet $N same --browser-cmd "$T/rec2.sh" --login-timeout 5 "${PPO[@]}" echo.test
 is "$(fleet_count same rc 8)" $N "same limit: all $N exit 8"
 is "$(($(logins) - l0))" 1 "same limit: one login API request in all"
 ll=$(last_lines same)
-todo_ok "waiters whose own --login-timeout ends with the leader's report their own timeout (login.c waiter loop)" \
-	"same limit: every process ends with the leader's message" \
+ok "same limit: every process ends with the leader's message" \
 	eval '[[ $ll =~ ^\ *$N\ pom-proxy:\ the\ sign-in\ to\ $AUTH\ did\ not\ finish\ within\ 5\ s$ ]]' ||
 	diag "$ll"
 
@@ -146,8 +145,7 @@ fleet 5 afterkill --browser-cmd "$T/web3.sh" --login-timeout 60 "${PPO[@]}" echo
 is "$(fleet_count afterkill rc 0)/$(fleet_count afterkill echo ok)" 5/5 \
 	"after SIGKILL: 5 new processes all tunnel (the kernel dropped the lock)"
 is "$(($(logins) - l0))" 1 "after SIGKILL: with one new sign-in"
-todo_is "the new leader leaves the dead one's URL in the state file until its login API call returns (login.c: state not reset on taking the lock)" \
-	"$(grep -lF "$dead_url" "$T"/afterkill/*.err | wc -l)" 0 \
+is "$(grep -lF "$dead_url" "$T"/afterkill/*.err | wc -l)" 0 \
 	"after SIGKILL: no waiter shows the killed process's (dead) sign-in URL"
 
 done_testing
