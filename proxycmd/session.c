@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #define SESSION_MAGIC "pomsess1"
@@ -46,12 +45,9 @@ void session_bind(struct session_binding *b, const struct dest *d,
 static int session_path(const struct session_binding *b, char *buf, size_t size, int create)
 {
 	char dir[4096];
-	if (privfile_cache_dir(dir, sizeof dir, create) < 0)
+	if (privfile_subdir(dir, sizeof dir, "sessions", create) < 0)
 		return -1;
-	int n = snprintf(buf, size, "%s/sessions", dir);
-	if (n < 0 || (size_t)n >= size || (create && mkdir(buf, 0700) < 0 && errno != EEXIST))
-		return -1;
-	n = snprintf(buf, size, "%s/sessions/%s", dir, b->authority);
+	int n = snprintf(buf, size, "%s/%s", dir, b->authority);
 	return (n < 0 || (size_t)n >= size) ? -1 : 0;
 }
 

@@ -128,21 +128,109 @@ static int is_again(int e)
 	return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
 }
 
+/* The four directions; ready[d] says an attempt may be made without
+ * waiting (cleared by EAGAIN, set again by poll). */
+enum { LIN, LOUT, NIN, NOUT };
+
+#define SPLICE_MAX_ROUNDS 64 /* I/O rounds between two looks at signals */
+
 void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 		const struct splice_fds *fds, const sigset_t *wait_mask,
 		volatile sig_atomic_t *stop, struct splice_result *res)
 {
 	struct stream s = { eng, plain };
 	struct pollfd pfd[4];
-	int in_eof = 0, net_eof = 0, closing = 0;
+	int ready[4] = { 1, 1, 1, 1 };
+	int in_eof = 0, net_eof = 0, closing = 0, unflushed = 0;
+	int shared = fds->local_out == fds->local_in;
 	long close_deadline = 0;
+	size_t len;
+	unsigned char *buf;
 
 	memset(res, 0, sizeof *res);
 	if (!eng)
 		memset(plain, 0, sizeof *plain);
 
 	for (;;) {
-		unsigned st = st_state(&s);
+		/* Move bytes in every direction the engine allows until each
+		 * would block: a poll() only when nothing can progress. */
+		int progress, rounds = 0;
+		unsigned st;
+		do {
+			progress = 0;
+			st = st_state(&s);
+			if (st & BR_SSL_CLOSED)
+				break;
+			if (!closing && ready[LOUT] && (buf = st_buf(&s, RECVAPP, &len)) != NULL) {
+				ssize_t w = write(fds->local_out, buf, len);
+				if (w > 0) {
+					st_ack(&s, RECVAPP, (size_t)w);
+					res->down += (unsigned long long)w;
+					progress = 1;
+				} else if (w < 0 && is_again(errno)) {
+					ready[LOUT] = 0;
+				} else {
+					res->end = SPLICE_LOCAL_GONE;
+					res->sys_errno = errno;
+					goto start_close;
+				}
+			}
+			if (ready[NOUT] && (buf = st_buf(&s, SENDREC, &len)) != NULL) {
+				ssize_t w = write(fds->net_out, buf, len);
+				if (w > 0) {
+					st_ack(&s, SENDREC, (size_t)w);
+					progress = 1;
+				} else if (w < 0 && is_again(errno)) {
+					ready[NOUT] = 0;
+				} else {
+					if (closing)
+						return; /* keep the reason we were closing for */
+					/* EPIPE: the proxy side is closed (typically while
+					 * answering its close_notify): an end, not a failure */
+					res->end = w < 0 && errno == EPIPE ? SPLICE_PEER_EOF
+									   : SPLICE_IO_ERROR;
+					res->sys_errno = w < 0 ? errno : EPIPE;
+					return;
+				}
+			}
+			if (closing)
+				continue;
+			if (!net_eof && ready[NIN] && (buf = st_buf(&s, RECVREC, &len)) != NULL) {
+				ssize_t rd = read(fds->net_in, buf, len);
+				if (rd > 0) {
+					st_ack(&s, RECVREC, (size_t)rd);
+					progress = 1;
+				} else if (rd == 0) {
+					net_eof = 1;
+				} else if (is_again(errno)) {
+					ready[NIN] = 0;
+				} else {
+					res->end = SPLICE_IO_ERROR;
+					res->sys_errno = errno;
+					return;
+				}
+			}
+			/* Local input: read until it would block, then flush once,
+			 * so a keystroke goes out at once and bulk data fills records. */
+			if (!in_eof && ready[LIN] && (buf = st_buf(&s, SENDAPP, &len)) != NULL) {
+				ssize_t rd = read(fds->local_in, buf, len);
+				if (rd > 0) {
+					st_ack(&s, SENDAPP, (size_t)rd);
+					res->up += (unsigned long long)rd;
+					unflushed = progress = 1;
+				} else if (rd < 0 && is_again(errno)) {
+					ready[LIN] = 0;
+				} else {
+					in_eof = progress = 1; /* EOF, or an error we treat as one */
+				}
+				if (unflushed && (in_eof || !ready[LIN])) {
+					st_flush(&s); /* may make a record: go round again */
+					unflushed = 0;
+					progress = 1;
+				}
+			}
+		} while (progress && ++rounds < SPLICE_MAX_ROUNDS);
+
 		if (st & BR_SSL_CLOSED) {
 			res->tls_error = eng ? br_ssl_engine_last_error(eng) : 0;
 			if (!closing)
@@ -151,24 +239,34 @@ void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 		}
 		if (closing && (!(st & BR_SSL_SENDREC) || now_ms() >= close_deadline))
 			return;
-		if (net_eof && !(st & BR_SSL_RECVAPP)) {
+		if (!closing && net_eof && !(st & BR_SSL_RECVAPP)) {
 			res->end = SPLICE_PEER_EOF;
 			return;
 		}
+		if (!closing && in_eof && fds->local_eof_ends) {
+			res->end = SPLICE_LOCAL_GONE;
+			goto start_close;
+		}
 
-		/* Interest comes from the engine state alone. */
-		int n = 0, i_lin = -1, i_lout, i_nin = -1, i_nout = -1;
-		short lout_ev = (!closing && (st & BR_SSL_RECVAPP)) ? POLLOUT : 0;
-		i_lout = add_fd(pfd, &n, fds->local_out, lout_ev);
-		if (!closing && !in_eof && (st & BR_SSL_SENDAPP))
+		/* Wait only for what the engine wants and found blocked. Local
+		 * output stays in the set (events 0) to learn that ssh went away. */
+		int n = 0, i_lin = -1, i_lout, i_nin = -1, i_nout = -1, busy = 0;
+		i_lout = add_fd(pfd, &n, fds->local_out,
+				!closing && (st & BR_SSL_RECVAPP) && !ready[LOUT] ? POLLOUT : 0);
+		if (!closing && !in_eof && (st & BR_SSL_SENDAPP) && !ready[LIN])
 			i_lin = add_fd(pfd, &n, fds->local_in, POLLIN);
-		if (!closing && !net_eof && (st & BR_SSL_RECVREC))
+		if (!closing && !net_eof && (st & BR_SSL_RECVREC) && !ready[NIN])
 			i_nin = add_fd(pfd, &n, fds->net_in, POLLIN);
-		if (st & BR_SSL_SENDREC)
+		if ((st & BR_SSL_SENDREC) && !ready[NOUT])
 			i_nout = add_fd(pfd, &n, fds->net_out, POLLOUT);
+		busy = progress; /* stopped by the round limit: just look at signals */
 
 		struct timespec ts, *tsp = NULL;
-		if (closing) {
+		if (busy) {
+			ts.tv_sec = 0;
+			ts.tv_nsec = 0;
+			tsp = &ts;
+		} else if (closing) {
 			long left = close_deadline - now_ms();
 			ts.tv_sec = left / 1000;
 			ts.tv_nsec = (left % 1000) * 1000000;
@@ -187,103 +285,25 @@ void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 		if (r <= 0)
 			continue;
 
-		/* Local output: deliver plaintext, or notice ssh went away. */
 		short rev = pfd[i_lout].revents;
-		int lout_shared = fds->local_out == fds->local_in;
-		if (!closing && ((rev & POLLERR) || ((rev & POLLHUP) && (!lout_shared || in_eof)))) {
+		if (!closing && ((rev & POLLERR) || ((rev & POLLHUP) && (!shared || in_eof)))) {
 			res->end = SPLICE_LOCAL_GONE;
 			goto start_close;
 		}
-		if (lout_ev && (rev & (POLLOUT | POLLERR | POLLHUP))) {
-			size_t len;
-			unsigned char *buf;
-			while ((buf = st_buf(&s, RECVAPP, &len)) != NULL) {
-				ssize_t w = write(fds->local_out, buf, len);
-				if (w > 0) {
-					st_ack(&s, RECVAPP, (size_t)w);
-					res->down += (unsigned long long)w;
-					continue;
-				}
-				if (w < 0 && is_again(errno))
-					break;
-				res->end = SPLICE_LOCAL_GONE;
-				res->sys_errno = errno;
-				goto start_close;
-			}
-		}
-
-		/* Network output: records to send. */
-		if (i_nout >= 0 && (pfd[i_nout].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			size_t len;
-			unsigned char *buf = st_buf(&s, SENDREC, &len);
-			if (buf) {
-				ssize_t w = write(fds->net_out, buf, len);
-				if (w > 0) {
-					st_ack(&s, SENDREC, (size_t)w);
-				} else if (!(w < 0 && is_again(errno))) {
-					if (closing)
-						return; /* keep the reason we were closing for */
-					/* EPIPE: the proxy side is closed (typically while
-					 * answering its close_notify): an end, not a failure */
-					res->end = w < 0 && errno == EPIPE ? SPLICE_PEER_EOF
-									   : SPLICE_IO_ERROR;
-					res->sys_errno = w < 0 ? errno : EPIPE;
-					return;
-				}
-			}
-		}
-		if (closing)
-			continue;
-
-		/* Network input: record bytes for the engine. */
-		if (i_nin >= 0 && (pfd[i_nin].revents & (POLLIN | POLLERR | POLLHUP))) {
-			size_t len;
-			unsigned char *buf = st_buf(&s, RECVREC, &len);
-			if (buf) {
-				ssize_t rd = read(fds->net_in, buf, len);
-				if (rd > 0) {
-					st_ack(&s, RECVREC, (size_t)rd);
-				} else if (rd == 0) {
-					net_eof = 1;
-				} else if (!is_again(errno)) {
-					res->end = SPLICE_IO_ERROR;
-					res->sys_errno = errno;
-					return;
-				}
-			}
-		}
-
-		/* Local input: drain until it would block, then flush once, so
-		 * a keystroke goes out at once and bulk data fills records. */
-		if (i_lin >= 0 && (pfd[i_lin].revents & (POLLIN | POLLERR | POLLHUP))) {
-			size_t len;
-			unsigned char *buf;
-			int got = 0;
-			while ((buf = st_buf(&s, SENDAPP, &len)) != NULL) {
-				ssize_t rd = read(fds->local_in, buf, len);
-				if (rd > 0) {
-					st_ack(&s, SENDAPP, (size_t)rd);
-					res->up += (unsigned long long)rd;
-					got = 1;
-					continue;
-				}
-				if (rd < 0 && is_again(errno))
-					break;
-				in_eof = 1; /* EOF, or an error we treat as one */
-				break;
-			}
-			if (got || in_eof)
-				st_flush(&s);
-			if (in_eof && fds->local_eof_ends) {
-				res->end = SPLICE_LOCAL_GONE;
-				goto start_close;
-			}
-		}
+		if (rev & (POLLOUT | POLLERR | POLLHUP))
+			ready[LOUT] = 1;
+		if (i_lin >= 0 && (pfd[i_lin].revents & (POLLIN | POLLERR | POLLHUP)))
+			ready[LIN] = 1;
+		if (i_nin >= 0 && (pfd[i_nin].revents & (POLLIN | POLLERR | POLLHUP)))
+			ready[NIN] = 1;
+		if (i_nout >= 0 && (pfd[i_nout].revents & (POLLOUT | POLLERR | POLLHUP)))
+			ready[NOUT] = 1;
 		continue;
 
 	start_close:
 		closing = 1;
 		close_deadline = now_ms() + SPLICE_CLOSE_MS;
 		st_close(&s);
+		ready[NOUT] = 1;
 	}
 }

@@ -237,6 +237,68 @@ static void session(const char *name, int tls, size_t total, size_t chunk, enum 
 	alarm(0);
 }
 
+/* Interactive use: one child writes a short message, waits for its echo,
+ * and goes on, never closing its input: each message must get through on
+ * its own (no EOF to push it). */
+static void pingpong(const char *name, int rounds)
+{
+	int sv[2], in[2], out[2];
+	struct splice_result r;
+	struct splice_plain plain;
+	sigset_t none;
+	char chain[4200], key[4200];
+
+	alarm(60);
+	stop = 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 || pipe(in) < 0 || pipe(out) < 0) {
+		ok(0, "%s: setup", name);
+		return;
+	}
+	snprintf(chain, sizeof chain, "%s/server.pem", pki);
+	snprintf(key, sizeof key, "%s/server.key", pki);
+	pid_t server = testtls_echo_server(sv[1], chain, key, NULL);
+	close(sv[1]);
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	if (!ok(handshake(sv[0]) == 0, "%s: handshake", name))
+		return;
+	pid_t talker = fork();
+	if (talker == 0) {
+		close_others(in[1], out[0]);
+		for (int i = 0; i < rounds; i++) {
+			char msg[32], got[32];
+			int n = snprintf(msg, sizeof msg, "ping %d\n", i), have = 0;
+			if (write(in[1], msg, (size_t)n) != n)
+				_exit(2);
+			while (have < n) {
+				ssize_t k = read(out[0], got + have, (size_t)(n - have));
+				if (k <= 0)
+					_exit(3);
+				have += (int)k;
+			}
+			if (memcmp(msg, got, (size_t)n) != 0)
+				_exit(4);
+		}
+		_exit(0); /* closes out[0]: the splice sees its output go away */
+	}
+	close(in[1]);
+	close(out[0]);
+	fcntl(in[0], F_SETFL, O_NONBLOCK);
+	fcntl(out[1], F_SETFL, O_NONBLOCK);
+	sigemptyset(&none);
+	struct splice_fds fds = { in[0], out[1], sv[0], sv[0], 0 };
+	splice_run(tls_engine(&client), &plain, &fds, &none, &stop, &r);
+	int st;
+	waitpid(talker, &st, 0);
+	is_int(WIFEXITED(st) ? WEXITSTATUS(st) : 100, 0, "%s: %d messages echoed one by one", name,
+	       rounds);
+	is_int(r.end, SPLICE_LOCAL_GONE, "%s: ends when the talker goes", name);
+	close(in[0]);
+	close(out[1]);
+	close(sv[0]);
+	testtls_wait(server);
+	alarm(0);
+}
+
 int main(void)
 {
 	const char *src = getenv("SRCDIR");
@@ -254,6 +316,7 @@ int main(void)
 	if (!ok(testtls_load_anchors(ca, &anchors) == 0, "CA loaded"))
 		return done_testing();
 
+	pingpong("tls ping-pong", 200);
 	session("tls 1-byte writes", 1, 4096, 1, END_READER_EXITS);
 	session("tls mixed sizes", 1, 3u << 20, 0, END_READER_EXITS);
 	session("tls 64 MiB bulk", 1, 64u << 20, 65536, END_READER_EXITS);
