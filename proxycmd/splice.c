@@ -142,6 +142,8 @@ void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 	struct pollfd pfd[4];
 	int ready[4] = { 1, 1, 1, 1 };
 	int in_eof = 0, net_eof = 0, closing = 0, unflushed = 0;
+	unsigned char stage[65536]; /* local input on its way into the engine */
+	size_t stage_off = 0, stage_len = 0;
 	int shared = fds->local_out == fds->local_in;
 	long close_deadline = 0;
 	size_t len;
@@ -210,24 +212,35 @@ void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 					return;
 				}
 			}
-			/* Local input: read until it would block, then flush once,
-			 * so a keystroke goes out at once and bulk data fills records. */
-			if (!in_eof && ready[LIN] && (buf = st_buf(&s, SENDAPP, &len)) != NULL) {
-				ssize_t rd = read(fds->local_in, buf, len);
+			/* Local input, staged: one read takes up to a pipe's worth
+			 * (64 KiB), the engine takes it a record at a time. Read until
+			 * it would block, then flush once, so a keystroke goes out at
+			 * once and bulk data fills whole records. */
+			if (stage_len == 0 && !in_eof && ready[LIN]) {
+				ssize_t rd = read(fds->local_in, stage, sizeof stage);
 				if (rd > 0) {
-					st_ack(&s, SENDAPP, (size_t)rd);
+					stage_off = 0;
+					stage_len = (size_t)rd;
 					res->up += (unsigned long long)rd;
-					unflushed = progress = 1;
+					progress = 1;
 				} else if (rd < 0 && is_again(errno)) {
 					ready[LIN] = 0;
 				} else {
 					in_eof = progress = 1; /* EOF, or an error we treat as one */
 				}
-				if (unflushed && (in_eof || !ready[LIN])) {
-					st_flush(&s); /* may make a record: go round again */
-					unflushed = 0;
-					progress = 1;
-				}
+			}
+			if (stage_len && (buf = st_buf(&s, SENDAPP, &len)) != NULL) {
+				size_t k = stage_len < len ? stage_len : len;
+				memcpy(buf, stage + stage_off, k);
+				st_ack(&s, SENDAPP, k);
+				stage_off += k;
+				stage_len -= k;
+				unflushed = progress = 1;
+			}
+			if (unflushed && stage_len == 0 && (in_eof || !ready[LIN])) {
+				st_flush(&s); /* may make a record: go round again */
+				unflushed = 0;
+				progress = 1;
 			}
 		} while (progress && ++rounds < SPLICE_MAX_ROUNDS);
 
@@ -243,7 +256,7 @@ void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 			res->end = SPLICE_PEER_EOF;
 			return;
 		}
-		if (!closing && in_eof && fds->local_eof_ends) {
+		if (!closing && in_eof && stage_len == 0 && fds->local_eof_ends) {
 			res->end = SPLICE_LOCAL_GONE;
 			goto start_close;
 		}
@@ -253,7 +266,7 @@ void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 		int n = 0, i_lin = -1, i_lout, i_nin = -1, i_nout = -1, busy = 0;
 		i_lout = add_fd(pfd, &n, fds->local_out,
 				!closing && (st & BR_SSL_RECVAPP) && !ready[LOUT] ? POLLOUT : 0);
-		if (!closing && !in_eof && (st & BR_SSL_SENDAPP) && !ready[LIN])
+		if (!closing && !in_eof && stage_len == 0 && !ready[LIN])
 			i_lin = add_fd(pfd, &n, fds->local_in, POLLIN);
 		if (!closing && !net_eof && (st & BR_SSL_RECVREC) && !ready[NIN])
 			i_nin = add_fd(pfd, &n, fds->net_in, POLLIN);
