@@ -1,4 +1,5 @@
 #include "http.h"
+#include "token.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,27 +19,12 @@ static int authority_ok(const char *s)
 	return 1;
 }
 
-/* JWTs are base64url segments separated by dots; allow the base64 and
- * token68 characters too, nothing else. */
-static int token_ok(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || strchr("-._~+/=", c)))
-			return 0;
-	}
-	return 1;
-}
-
 /* Build "CONNECT authority" with one optional credentials header. */
 static int build_request(char *buf, size_t size, const char *authority, const char *header,
 			 const char *value, const char *user_agent)
 {
 	int n;
-	if (!authority_ok(authority) || (value && !token_ok(value)) ||
+	if (!authority_ok(authority) || (value && !token_chars_ok(value)) ||
 	    strpbrk(user_agent, "\r\n"))
 		return -1;
 	if (value)
