@@ -19,9 +19,11 @@ Subcommands
 
 upstream modes (one connection at a time, each handled in a thread)
 --------------
-  echo [--send F]            send file F first (a greeting, like sshd's
+  echo [--send F] [--expect N]
+                             send file F first (a greeting, like sshd's
                              banner) if given, then send back what arrives;
-                             on EOF half-close, close
+                             on EOF (with --expect: once N bytes came back)
+                             half-close, close
   xfer --send F --save F [--expect N]
                              send file --send while saving everything received
                              to --save; close once the file is sent and either
@@ -77,12 +79,65 @@ serve options
   --silent                   never answer a CONNECT (hold it until the client
                              goes away)
   --close-after SECS         close every tunnel SECS seconds after its 200
-  --close-mode notify|abrupt|garbage
+  --close-mode notify|abrupt|garbage|reset
                              how the double closes a tunnel (when upstream hits
-                             EOF, or after --close-after): notify (default) sends
-                             a TLS close_notify then FIN; abrupt sends FIN only;
-                             garbage sends a record that cannot be decrypted
-                             (a TLS error in an open tunnel), then FIN
+                             EOF, or after --close-after / --close-after-bytes):
+                             notify (default) sends a TLS close_notify then FIN;
+                             abrupt sends FIN only; garbage sends a record that
+                             cannot be decrypted (a TLS error in an open tunnel),
+                             then FIN; reset waits until the client has
+                             acknowledged every byte sent, then resets the TCP
+                             connection (SO_LINGER 0: RST, no FIN)
+  --close-after-bytes N      close every tunnel (as --close-mode says) once
+                             exactly N bytes went down to the client (the 200
+                             header not counted; the rest of upstream's data
+                             is dropped)
+  --stall-after-bytes N      once N bytes went down to the client, stop: send
+                             nothing more and read nothing more from the
+                             client (held until the client goes away, at most
+                             120 s); logs "STALL <authority> down=N"
+
+  Misbehaving answers (see tests/misbehave.t):
+  --record-size N            send the CONNECT answer's header block (any of
+                             them: 200, --status, --raw-response...) in TLS
+                             records of at most N bytes; with --coalesce the
+                             upstream's first bytes share the record of the
+                             header's last byte(s). Logs "HEAD records=R
+                             bytes=B early=E".
+  --connect-head TEXT        the header block sent when a tunnel opens,
+                             instead of "HTTP/1.1 200 OK...\r\n\r\n" (python
+                             escapes interpreted; e.g. an HTTP/1.0 200, a
+                             100 Continue before the 200, a 200 with a body:
+                             whatever follows the blank line reaches the
+                             client as tunnel bytes, before upstream's)
+  --raw-response-file FILE   like --raw-response, the bytes of FILE
+  --partial-response TEXT    answer every CONNECT with TEXT (escapes
+                             interpreted), then say nothing more and hold the
+                             connection until the client goes away (<= 120 s)
+  --endless-header lines|line
+                             answer "HTTP/1.1 200 OK\r\n" and then header
+                             bytes without end, never the blank line: lines =
+                             one short header line after another, line = one
+                             header line that never ends; until the client
+                             goes away (<= 60 s). Logs "ENDLESS sent=N".
+  --reset-before-answer      read the CONNECT, then reset the connection (RST)
+  (the three options below log the ClientHello they read: "CLIENT-HELLO
+  record=0xRRRR version=0xVVVV suites=c02b,... supported_versions=-")
+  --stall-handshake BYTES    read the ClientHello, send only the first BYTES
+                             bytes of the server's handshake flight (0: none),
+                             then hold the connection, silent (<= 120 s)
+  --handshake-alert N        answer the ClientHello with a plaintext fatal TLS
+                             alert N (e.g. 40 handshake_failure, 70
+                             protocol_version, 116 certificate_required)
+  --hello-version ssl3|1.0|1.1
+                             answer the ClientHello with a hand-made
+                             ServerHello that picks that protocol version (and
+                             ECDHE-ECDSA-AES128-GCM), then hold (a server
+                             trying to negotiate below TLS 1.2)
+  --tls-max 1.0|1.1|1.2|1.3  the highest TLS version the double speaks; 1.0
+                             and 1.1 also allow the old versions and legacy
+                             ciphers (@SECLEVEL=0), so that such a server
+                             really is one that cannot do TLS 1.2
   --signin-user USER         who the sign-in URL signs in as (default
                              alice@example.com; there is no IdP)
   --signin-ttl SECS          sign-in URLs expire after this (default 300)
@@ -104,20 +159,25 @@ expired.
 
 import argparse
 import base64
+import fcntl
 import hashlib
 import hmac
 import ipaddress
 import json
 import os
 import secrets
+import select
 import signal
 import socket
 import ssl
+import struct
 import sys
+import termios
 import threading
 import time
 import urllib.parse
 import uuid
+import warnings
 from email.utils import formatdate
 
 REASONS = {
@@ -281,6 +341,16 @@ class TLS:
                 view = view[n:]
         self.flush()
 
+    def send_records(self, pieces):
+        """Each piece in its own TLS record, all flushed at once."""
+        with self.lock:
+            for piece in pieces:
+                view = memoryview(piece)
+                while view:
+                    n = self.obj.write(view)
+                    view = view[n:]
+        self.flush()
+
     def close_notify(self):
         with self.lock:
             try:
@@ -288,6 +358,99 @@ class TLS:
             except (ssl.SSLWantReadError, ssl.SSLError):
                 pass
         self.flush()
+
+
+def hold(sock, secs=120):
+    """Say nothing; read and discard until the peer goes away or secs pass."""
+    end = time.time() + secs
+    try:
+        sock.settimeout(1)
+        while time.time() < end:
+            try:
+                if not sock.recv(65536):
+                    return
+            except socket.timeout:
+                continue
+    except OSError:
+        return
+
+
+def wait_peer_gone(sock, secs=120):
+    """Without reading: until the peer closes or resets, or secs pass."""
+    p = select.poll()
+    p.register(sock.fileno(), select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+    end = time.time() + secs
+    while time.time() < end:
+        if p.poll(200):
+            return
+
+
+def wait_acked(sock, secs=5):
+    """Until every byte written to sock was acknowledged (SIOCOUTQ 0)."""
+    end = time.time() + secs
+    while time.time() < end:
+        try:
+            left = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ,
+                                                 b"\0\0\0\0"))[0]
+        except OSError:
+            return
+        if left == 0:
+            return
+        time.sleep(0.01)
+
+
+def reset(sock):
+    """Close sock with a TCP RST (SO_LINGER 0); wakes a thread reading it."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RD)
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
+def read_record(sock):
+    """One whole TLS record (the ClientHello) read from a raw socket."""
+    buf = b""
+    while len(buf) < 5 or len(buf) < 5 + int.from_bytes(buf[3:5], "big"):
+        d = sock.recv(65536)
+        if not d:
+            break
+        buf += d
+    return buf
+
+
+def client_hello_summary(rec):
+    """'CLIENT-HELLO record=0x0301 version=0x0303 suites=c02b,... supported_versions=-'
+    for a TLS record holding a ClientHello (what the raw handshake options log)."""
+    try:
+        if rec[0] != 0x16 or rec[5] != 1:
+            return "CLIENT-HELLO unparsed"
+        b = rec[9:]
+        ver = b[0:2]
+        i = 2 + 32
+        i += 1 + b[i]
+        n = int.from_bytes(b[i:i + 2], "big")
+        suites = [b[i + 2 + k:i + 4 + k].hex() for k in range(0, n, 2)]
+        i += 2 + n
+        i += 1 + b[i]
+        sv = "-"
+        if i + 2 <= len(b):
+            end = i + 2 + int.from_bytes(b[i:i + 2], "big")
+            i += 2
+            while i + 4 <= end:
+                t, ln = int.from_bytes(b[i:i + 2], "big"), int.from_bytes(b[i + 2:i + 4], "big")
+                if t == 43:
+                    v = b[i + 5:i + 4 + ln]
+                    sv = ",".join("0x" + v[k:k + 2].hex() for k in range(0, len(v), 2))
+                i += 4 + ln
+        return "CLIENT-HELLO record=0x%s version=0x%s suites=%s supported_versions=%s" % (
+            rec[1:3].hex(), ver.hex(), ",".join(suites), sv)
+    except IndexError:
+        return "CLIENT-HELLO unparsed"
 
 
 # ---------------------------------------------------------------- HTTP
@@ -374,6 +537,15 @@ class Double:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3 if a.tls13_only \
             else ssl.TLSVersion.TLSv1_2
+        if a.tls_max:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                v = {"1.0": ssl.TLSVersion.TLSv1, "1.1": ssl.TLSVersion.TLSv1_1,
+                     "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[a.tls_max]
+                if v < ssl.TLSVersion.TLSv1_2:
+                    ctx.minimum_version = ssl.TLSVersion.TLSv1
+                    ctx.set_ciphers("ALL:@SECLEVEL=0")
+                ctx.maximum_version = v
         ctx.load_cert_chain(a.cert, a.key)
         ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE  # the client's order wins
         ctx.set_alpn_protocols(["http/1.1"])
@@ -433,6 +605,8 @@ class Double:
         tls = TLS(sock, self.ctx)
         try:
             sock.settimeout(15)
+            if self.raw_handshake(sock, tls):
+                return
             try:
                 tls.handshake()
             except (ssl.SSLError, PeerEOF, OSError) as e:
@@ -468,6 +642,55 @@ class Double:
                 sock.close()
             except OSError:
                 pass
+
+    def raw_handshake(self, sock, tls):
+        """--stall-handshake, --handshake-alert, --hello-version: True when
+        the connection was handled here."""
+        a = self.a
+        if a.stall_handshake is not None:
+            hello = read_record(sock)
+            self.log(client_hello_summary(hello))
+            tls.inc.write(hello)
+            try:
+                with tls.lock:
+                    tls.obj.do_handshake()
+            except (ssl.SSLWantReadError, ssl.SSLError):
+                pass
+            flight = tls.out.read()
+            sent = flight[:a.stall_handshake]
+            if sent:
+                sock.sendall(sent)
+            self.log("HANDSHAKE-STALLED sent=%d of=%d" % (len(sent), len(flight)))
+            hold(sock)
+            return True
+        if a.handshake_alert is not None:
+            self.log(client_hello_summary(read_record(sock)))
+            sock.sendall(b"\x15\x03\x03\x00\x02\x02" + bytes([a.handshake_alert]))
+            self.log("HANDSHAKE-ALERT %d" % a.handshake_alert)
+            hold(sock, 30)
+            return True
+        if a.hello_version:
+            self.log(client_hello_summary(read_record(sock)))
+            ver = {"ssl3": b"\x03\x00", "1.0": b"\x03\x01", "1.1": b"\x03\x02"}[a.hello_version]
+            body = ver + os.urandom(32) + b"\x00" + b"\xc0\x2b" + b"\x00"
+            hs = b"\x02" + len(body).to_bytes(3, "big") + body
+            sock.sendall(b"\x16" + ver + len(hs).to_bytes(2, "big") + hs)
+            self.log("HELLO-VERSION %s" % a.hello_version)
+            hold(sock, 30)
+            return True
+        return False
+
+    def send_head(self, tls, head, early=b""):
+        """The answer's header block (and early tunnel bytes), cut into
+        records of --record-size bytes when asked."""
+        n = self.a.record_size
+        if not n:
+            tls.send(head + early)  # one write: one TLS record
+            return
+        pieces = [head[i:i + n] for i in range(0, len(head), n)] or [b""]
+        pieces[-1] += early
+        self.log("HEAD records=%d bytes=%d early=%d" % (len(pieces), len(head), len(early)))
+        tls.send_records(pieces)
 
     def token_of(self, headers):
         v = header(headers, "authorization")
@@ -506,8 +729,8 @@ class Double:
             (cn or "-").replace(" ", "_"), tls.obj.version(),
             cipher[0] if cipher else "-"))
         if code != 200:
-            tls.send(response(code, list(extra) + ["connection: close"], body,
-                              ctype))
+            self.send_head(tls, response(code, list(extra) + ["connection: close"],
+                                         body, ctype))
             tls.close_notify()
 
     def connect(self, tls, target, headers, rest):
@@ -520,10 +743,45 @@ class Double:
                     tls.recv()
             except (PeerEOF, OSError, ssl.SSLError):
                 return
-        if a.raw_response is not None:
+        if a.raw_response is not None or a.raw_response_file:
             self.log("CONNECT %s raw token=%s" % (target, "yes" if token else "no"))
-            tls.send(a.raw_response.encode("latin-1"))
+            if a.raw_response_file:
+                with open(a.raw_response_file, "rb") as f:
+                    raw = f.read()
+            else:
+                raw = a.raw_response.encode("latin-1")
+            self.send_head(tls, raw)
             tls.close_notify()
+            return
+        if a.partial_response is not None:
+            self.log("CONNECT %s partial token=%s" % (target, "yes" if token else "no"))
+            tls.send(a.partial_response.encode("latin-1"))
+            hold(tls.sock)
+            return
+        if a.reset_before_answer:
+            self.log("CONNECT %s reset token=%s" % (target, "yes" if token else "no"))
+            reset(tls.sock)
+            return
+        if a.endless_header:
+            self.log("CONNECT %s endless-%s token=%s" % (target, a.endless_header,
+                                                        "yes" if token else "no"))
+            sent = 0
+            end = time.time() + 60
+            try:
+                tls.send(b"HTTP/1.1 200 OK\r\n")
+                sent += 17
+                i = 0
+                while time.time() < end:
+                    if a.endless_header == "lines":
+                        chunk = b"X-Filler-%08d: %s\r\n" % (i, b"f" * 40)
+                    else:
+                        chunk = b"X-Endless: " if i == 0 else b"e" * 1024
+                    tls.send(chunk)
+                    sent += len(chunk)
+                    i += 1
+            except (OSError, ssl.SSLError):
+                pass
+            self.log("ENDLESS sent=%d" % sent)
             return
         if a.status:
             extra = []
@@ -571,7 +829,13 @@ class Double:
         up.settimeout(None)
         tls.sock.settimeout(None)
         self.reply(tls, "CONNECT", target, 200, token, via, user)
-        tls.send(response(200) + first)  # one write: one TLS record
+        head = a.connect_head.encode("latin-1") if a.connect_head is not None \
+            else response(200)
+        limit = a.close_after_bytes if a.close_after_bytes is not None \
+            else a.stall_after_bytes
+        if limit is not None and len(first) > limit:
+            first = first[:limit]
+        self.send_head(tls, head, first)
         self.splice(tls, up, target, rest, up_eof, len(first))
 
     def close_tunnel(self, tls, full):
@@ -584,6 +848,12 @@ class Double:
                 # an application-data record that cannot decrypt
                 with tls.send_lock:
                     tls.sock.sendall(b"\x17\x03\x03\x00\x20" + os.urandom(32))
+            elif self.a.close_mode == "reset":
+                with tls.send_lock:
+                    wait_acked(tls.sock)
+                    self.log("RESET")
+                    reset(tls.sock)
+                return
             tls.sock.shutdown(socket.SHUT_RDWR if full else socket.SHUT_WR)
         except OSError:
             pass
@@ -604,16 +874,30 @@ class Double:
             except OSError:
                 pass
 
+        a = self.a
+        limit = a.close_after_bytes if a.close_after_bytes is not None \
+            else a.stall_after_bytes
+        stalled = threading.Event()
+        client_gone = threading.Event()
+
         def up_to_client():
             try:
-                while not up_eof:
+                while not up_eof and (limit is None or stats["down"] < limit):
                     data = up.recv(65536)
                     if not data:
                         break
+                    if limit is not None:
+                        data = data[:limit - stats["down"]]
                     stats["down"] += len(data)
                     tls.send(data)
             except (OSError, ssl.SSLError):
                 pass
+            if a.stall_after_bytes is not None and a.close_after_bytes is None \
+                    and stats["down"] >= limit:
+                self.log("STALL %s down=%d" % (target, stats["down"]))
+                stalled.set()
+                client_gone.wait(120)
+                return
             self.close_tunnel(tls, full=False)
             # the client has 10 s to go away, then the double stops reading
             later(10, stop_reading_client)
@@ -633,13 +917,21 @@ class Double:
                 stats["up"] += len(rest)
                 up.sendall(rest)
             while True:
+                if stalled.is_set():
+                    raise PeerEOF("stalled")
                 data = tls.recv()
                 stats["up"] += len(data)
                 up.sendall(data)
         except PeerEOF as e:
+            if str(e) == "stalled":
+                wait_peer_gone(tls.sock)
+                client_gone.set()
             stats["client_eof"] = str(e)
         except (OSError, ssl.SSLError) as e:
             stats["client_eof"] = "error:" + type(e).__name__
+        if stalled.is_set() and not client_gone.is_set():
+            wait_peer_gone(tls.sock)
+            client_gone.set()
         try:
             up.shutdown(socket.SHUT_WR)  # half-close: the answer still flows
         except OSError:
@@ -736,11 +1028,13 @@ def upstream(a):
             if a.mode == "echo":
                 if a.send:
                     send_file(c, a.send)
-                while True:
-                    d = c.recv(65536)
+                got = 0
+                while a.expect is None or got < a.expect:
+                    d = c.recv(65536 if a.expect is None else min(65536, a.expect - got))
                     if not d:
                         break
                     c.sendall(d)
+                    got += len(d)
                 c.shutdown(socket.SHUT_WR)
             elif a.mode == "xfer":
                 save = a.save if n == 1 else "%s.%d" % (a.save, n)
@@ -819,7 +1113,20 @@ def main():
     s.add_argument("--raw-response")
     s.add_argument("--silent", action="store_true")
     s.add_argument("--close-after", type=float)
-    s.add_argument("--close-mode", choices=["notify", "abrupt", "garbage"], default="notify")
+    s.add_argument("--close-mode", choices=["notify", "abrupt", "garbage", "reset"],
+                   default="notify")
+    s.add_argument("--close-after-bytes", type=int)
+    s.add_argument("--stall-after-bytes", type=int)
+    s.add_argument("--record-size", type=int)
+    s.add_argument("--connect-head")
+    s.add_argument("--raw-response-file")
+    s.add_argument("--partial-response")
+    s.add_argument("--endless-header", choices=["lines", "line"])
+    s.add_argument("--reset-before-answer", action="store_true")
+    s.add_argument("--stall-handshake", type=int)
+    s.add_argument("--handshake-alert", type=int)
+    s.add_argument("--hello-version", choices=["ssl3", "1.0", "1.1"])
+    s.add_argument("--tls-max", choices=["1.0", "1.1", "1.2", "1.3"])
     s.add_argument("--signin-user", default="alice@example.com")
     s.add_argument("--signin-ttl", type=float, default=300)
 
@@ -848,8 +1155,9 @@ def main():
             return 1
         print(json.dumps(claims, sort_keys=True))
         return 0
-    if a.raw_response is not None:
-        a.raw_response = a.raw_response.encode("latin-1").decode("unicode_escape")
+    for k in ("raw_response", "connect_head", "partial_response"):
+        if getattr(a, k) is not None:
+            setattr(a, k, getattr(a, k).encode("latin-1").decode("unicode_escape"))
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
     Double(a).serve()

@@ -406,7 +406,8 @@ EOF
 # start_squid — squid (squid-openssl) with an https_port on 127.0.0.1
 # using $PKI/server.pem, CONNECT allowed only to loopback addresses, all
 # its files under $T/squid, in the foreground. Sets SQUID_PORT, SQUID_PID,
-# SQUID_DIR.
+# SQUID_DIR. SQUID_MAX_FD (default 1024) is its max_filedescriptors (two
+# per tunnel; the soft ulimit -n must allow it).
 start_squid() {
 	need squid
 	local d=$T/squid user=proxy try
@@ -442,7 +443,7 @@ cache_mem 8 MB
 netdb_filename none
 pinger_enable off
 shutdown_lifetime 1 seconds
-max_filedescriptors 1024
+max_filedescriptors ${SQUID_MAX_FD:-1024}
 cache_effective_user $user
 EOF
 		if [ "$(id -u)" = 0 ]; then
@@ -589,3 +590,20 @@ random_file() { head -c "$(($2 * 1024 * 1024))" /dev/urandom >"$1"; }
 
 # pom_built — true when $POM_PROXY is an executable file
 pom_built() { [ -x "$POM_PROXY" ] || bail "$POM_PROXY not built (run make)"; }
+
+# plain_pom_proxy — PLAIN_POM_PROXY: $POM_PROXY when it is built without
+# sanitizers, else a plain build (-O2 -g) of the same sources in $T:
+# valgrind and core-file tests need a binary without ASan's shadow memory
+# (`make check SANITIZE=1` replaces ./pom-proxy with an instrumented one).
+plain_pom_proxy() {
+	PLAIN_POM_PROXY=$POM_PROXY
+	grep -qa -e __asan_init -e __ubsan_handle "$POM_PROXY" || return 0
+	local src
+	src=$(cd "$LIB/../.." && pwd)
+	need cc
+	diag "$POM_PROXY is built with sanitizers: building a plain one in $T"
+	cc -std=c11 -D_GNU_SOURCE -I"$src/proxycmd" -I"$src/auth" -DPOM_VERSION='"plain"' -O2 -g \
+		-o "$T/pom-proxy-plain" "$src"/proxycmd/*.c "$src"/auth/*.c -l:libbearssl.a ||
+		bail "cannot build a plain pom-proxy from $src"
+	PLAIN_POM_PROXY=$T/pom-proxy-plain
+}
