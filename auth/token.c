@@ -350,6 +350,7 @@ int token_cache_store(const char *authority, const char *token)
 int token_find(char *buf, size_t size, const struct token_options *o,
 	       const char *authority, enum token_source *src)
 {
+	static int warned; /* a process warns about an unusable cache file once */
 	const char *env;
 	buf[0] = '\0';
 	*src = TOKEN_NONE;
@@ -380,15 +381,13 @@ int token_find(char *buf, size_t size, const struct token_options *o,
 
 	char path[4096];
 	if (token_cache_path(path, sizeof path, authority, 0) < 0) {
-		if (errno == ELOOP || errno == ENOTDIR || errno == EPERM)
-			log_warn("ignoring the token cache: %s", privfile_strerror(errno));
-		else
-			log_debug(1, "no token cache directory: %s", strerror(errno));
+		/* a sign-in, which needs the cache, says it if it comes to that */
+		log_debug(1, "not using the token cache: %s", privfile_strerror(errno));
 		return 0;
 	}
 	ssize_t n = privfile_read(path, buf, size - 1);
 	if (n < 0) {
-		if (errno != ENOENT)
+		if (errno != ENOENT && !warned++)
 			log_warn("ignoring cached token %s: %s", path,
 				 errno == ELOOP ? "it is a symbolic link" :
 				 errno == EINVAL ? "not a regular file" :
@@ -402,7 +401,8 @@ int token_find(char *buf, size_t size, const struct token_options *o,
 	buf[n] = '\0';
 	trim(buf);
 	if (!token_chars_ok(buf)) {
-		log_warn("ignoring cached token %s: it is not a token", path);
+		if (!warned++)
+			log_warn("ignoring cached token %s: it is not a token", path);
 		buf[0] = '\0';
 		return 0;
 	}

@@ -223,6 +223,7 @@ int listener_serve(const struct sockaddr_storage *sa, socklen_t len,
 			sigaction(SIGCHLD, &dfl, NULL);
 			sigprocmask(SIG_SETMASK, &wait_mask, NULL);
 			close(lfd);
+			free(kids.pid); /* the listener's, not ours */
 			log_debug(1, "connection %lu", conns);
 			_exit(serve(fd, arg));
 		}

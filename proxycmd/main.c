@@ -380,6 +380,12 @@ int main(int argc, char **argv)
 	struct tls_identity id;
 
 	log_clock_start();
+	/* A closed 0, 1 or 2 would be handed to the next socket or file, and
+	 * tunnel bytes or log lines would go where they must not: hold them
+	 * open on /dev/null (an empty input, a discarding output). */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			return EXIT_LOCAL;
 	signal(SIGPIPE, SIG_IGN); /* a closed peer is an error to report, not a death */
 	memset(&o, 0, sizeof o);
 	memset(&ts, 0, sizeof ts);

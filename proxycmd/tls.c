@@ -305,7 +305,7 @@ static int client_cert_alert(int a)
 
 const char *tls_error_text(int err)
 {
-	static char buf[160];
+	static char buf[256];
 	if (err >= BR_ERR_SEND_FATAL_ALERT) {
 		snprintf(buf, sizeof buf, "pom-proxy sent TLS alert %s (%d)",
 			 alert_name(err - BR_ERR_SEND_FATAL_ALERT), err - BR_ERR_SEND_FATAL_ALERT);
@@ -315,8 +315,8 @@ const char *tls_error_text(int err)
 		int a = err - BR_ERR_RECV_FATAL_ALERT;
 		const char *hint =
 			a == 70 ? " (the proxy may accept only TLS 1.3; pom-proxy speaks TLS 1.2)" :
-			a == 40 ? " (no common cipher suite, or the proxy requires a client "
-				  "certificate: --client-cert/--client-key)" :
+			a == 40 ? " (no common TLS version or cipher suite: the proxy may be older than "
+				  "TLS 1.2; or it requires a client certificate: --client-cert/--client-key)" :
 			a == 116 ? " (the proxy requires a client certificate: --client-cert/--client-key)" :
 			client_cert_alert(a) ? " (the proxy rejected the client certificate)" : "";
 		snprintf(buf, sizeof buf, "the proxy sent TLS alert %s (%d)%s", alert_name(a), a, hint);
@@ -327,7 +327,8 @@ const char *tls_error_text(int err)
 	case BR_ERR_BAD_PARAM: return "bad parameter in TLS setup";
 	case BR_ERR_BAD_STATE: return "TLS engine in a bad state";
 	case BR_ERR_UNSUPPORTED_VERSION:
-		return "the proxy does not speak TLS 1.2 (a TLS 1.3-only server?)";
+		return "the proxy chose a TLS version other than TLS 1.2, the only one pom-proxy "
+		       "speaks (it may accept only TLS 1.3, or only versions older than 1.2)";
 	case BR_ERR_BAD_VERSION: return "the proxy changed TLS version mid-stream";
 	case BR_ERR_BAD_LENGTH: return "malformed TLS record length";
 	case BR_ERR_TOO_LARGE: return "TLS record too large for the buffer";

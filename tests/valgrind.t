@@ -127,8 +127,7 @@ is "$?" 0 "listener: exits 0 on SIGTERM"
 # the tunnel processes are forks of the listener: they inherit its list of
 # children (kids.pid), never free it, and valgrind calls that definitely lost
 kids_leak=$(grep -l 'kids_add' "$T"/vg/*.log 2>/dev/null | wc -l)
-todo_is "listener.c: a forked tunnel process inherits the listener's kids.pid array and never frees it (valgrind: 256 bytes definitely lost in kids_add)" \
-	"$kids_leak" 0 "listener: no tunnel process leaks the listener's child list"
+is "$kids_leak" 0 "listener: no tunnel process leaks the listener's child list"
 for f in $(grep -l 'kids_add' "$T"/vg/*.log 2>/dev/null); do
 	# the known leak is the only thing in those logs
 	if [ "$(grep -c 'definitely lost in loss record' "$f")" = 1 ] && ! grep -q 'Invalid\|uninitialised\|Mismatched' "$f"; then
