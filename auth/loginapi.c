@@ -1,6 +1,7 @@
 #include "loginapi.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
@@ -140,6 +141,33 @@ static int append_file(char **buf, size_t *len, const char *path)
 	close(fd);
 	*len += got;
 	nb[(*len)++] = '\n';
+	return 0;
+}
+
+/* Append every certificate file of the colon-separated directories
+ * (hashed names, as OpenSSL's CApath) to the PEM text *buf. */
+static int append_dirs(char **buf, size_t *len, const char *dirs)
+{
+	char list[4096], path[4400];
+	snprintf(list, sizeof list, "%s", dirs);
+	for (char *save = NULL, *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		DIR *dp = opendir(d);
+		struct dirent *e;
+		if (!dp)
+			continue;
+		while ((e = readdir(dp)) != NULL) {
+			size_t n = strlen(e->d_name);
+			/* 8 hex digits, a dot, a digit: one link per certificate */
+			if (n < 10 || e->d_name[8] != '.' || strspn(e->d_name, "0123456789abcdef") != 8)
+				continue;
+			snprintf(path, sizeof path, "%s/%s", d, e->d_name);
+			if (append_file(buf, len, path) < 0 && errno == ENOMEM) {
+				closedir(dp);
+				return -1;
+			}
+		}
+		closedir(dp);
+	}
 	return 0;
 }
 
@@ -283,9 +311,19 @@ enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri
 			c.easy_setopt(h, CURLOPT_CAINFO_BLOB, &cb);
 			c.easy_setopt(h, CURLOPT_PROXY_CAINFO_BLOB, &cb);
 		}
-		if (tls->ca_dir) {
-			c.easy_setopt(h, CURLOPT_CAPATH, tls->ca_dir);
+		if (tls->ca_dir && c.easy_setopt(h, CURLOPT_CAPATH, tls->ca_dir) == CURLE_OK) {
 			c.easy_setopt(h, CURLOPT_PROXY_CAPATH, tls->ca_dir);
+		} else if (tls->ca_dir) {
+			/* a libcurl without CA directories (BearSSL): their
+			 * certificates go into the blob instead */
+			if (append_dirs(&blob, &blob_len, tls->ca_dir) < 0) {
+				log_error("sign-in: cannot read the CA directory %s", tls->ca_dir);
+				code = EXIT_LOCAL;
+				goto out;
+			}
+			struct curl_blob cb = { blob, blob_len, CURL_BLOB_NOCOPY };
+			c.easy_setopt(h, CURLOPT_CAINFO_BLOB, &cb);
+			c.easy_setopt(h, CURLOPT_PROXY_CAINFO_BLOB, &cb);
 		}
 	}
 	if (tls->proxy) {

@@ -139,14 +139,21 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "status", CMD_STATUS }, { "cache", CMD_CACHE }, { "ssh-config", CMD_SSHCONFIG },
 	};
 	const char *v;
-	int i = 1;
+	int i = 1, c = 1;
 	o->timeout_s = 10;
 	o->login_timeout_s = 300;
-	for (size_t k = 0; argc > 1 && k < sizeof cmds / sizeof cmds[0]; k++)
-		if (strcmp(argv[1], cmds[k].name) == 0) {
+	/* the command word comes first, after any -v (pom-proxy -v status) */
+	while (c < argc && (strcmp(argv[c], "--verbose") == 0 ||
+			    (argv[c][0] == '-' && argv[c][1] == 'v' &&
+			     strspn(argv[c] + 1, "v") == strlen(argv[c] + 1))))
+		c++;
+	for (size_t k = 0; c < argc && k < sizeof cmds / sizeof cmds[0]; k++)
+		if (strcmp(argv[c], cmds[k].name) == 0) {
 			o->cmd = cmds[k].cmd;
 			o->subcommand_tcp = k == 0;
-			i = 2;
+			for (int j = 1; j < c; j++)
+				log_level += strcmp(argv[j], "--verbose") == 0 ? 1 : (int)strlen(argv[j]) - 1;
+			i = c + 1;
 		}
 	for (; i < argc; i++) {
 		const char *a = argv[i];
