@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pem.h"
+#include "tls.h"
 
 #ifndef POM_CURL_STATIC
 #include <dlfcn.h>
@@ -31,6 +32,7 @@ struct curl_api {
 	const char *(*easy_strerror)(CURLcode);
 	char *(*easy_escape)(CURL *, const char *, int);
 	void (*free)(void *);
+	curl_version_info_data *(*version_info)(CURLversion);
 };
 
 #ifdef POM_CURL_STATIC
@@ -45,6 +47,7 @@ static int curl_load(struct curl_api *c)
 	c->easy_strerror = curl_easy_strerror;
 	c->easy_escape = curl_easy_escape;
 	c->free = curl_free;
+	c->version_info = curl_version_info;
 	return 0;
 }
 #else
@@ -69,9 +72,10 @@ static int curl_load(struct curl_api *c)
 	*(void **)&c->easy_strerror = dlsym(h, "curl_easy_strerror");
 	*(void **)&c->easy_escape = dlsym(h, "curl_easy_escape");
 	*(void **)&c->free = dlsym(h, "curl_free");
+	*(void **)&c->version_info = dlsym(h, "curl_version_info");
 	if (!c->global_init || !c->easy_init || !c->easy_setopt || !c->easy_perform ||
 	    !c->easy_getinfo || !c->easy_cleanup || !c->easy_strerror || !c->easy_escape ||
-	    !c->free) {
+	    !c->free || !c->version_info) {
 		log_error("the installed libcurl lacks functions pom-proxy needs");
 		return -1;
 	}
@@ -234,6 +238,15 @@ static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl
 	       sigismember(&pending, SIGHUP) == 1;
 }
 
+/* libcurl on BearSSL ignores CURLOPT_SSLCERT/SSLKEY but hands its
+ * br_ssl_client_context to this hook before each handshake. */
+static CURLcode present_identity(CURL *h, void *ssl_ctx, void *arg)
+{
+	(void)h;
+	tls_identity_apply(ssl_ctx, arg);
+	return CURLE_OK;
+}
+
 /* A sign-in URL must be a printable http(s) URL. */
 static int signin_url_ok(const char *u)
 {
@@ -254,6 +267,8 @@ enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri
 	enum pom_exit code = EXIT_PROTOCOL;
 	char *blob = NULL, *userpwd = NULL;
 	size_t blob_len = 0;
+	struct tls_identity identity;
+	int have_identity = 0;
 
 	if (curl_load(&c) < 0)
 		return EXIT_LOCAL;
@@ -339,8 +354,19 @@ enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri
 	if (userpwd)
 		c.easy_setopt(h, CURLOPT_PROXYUSERPWD, userpwd);
 	if (tls->client_cert) {
-		c.easy_setopt(h, CURLOPT_SSLCERT, tls->client_cert);
-		c.easy_setopt(h, CURLOPT_SSLKEY, tls->client_key);
+		const curl_version_info_data *vi = c.version_info(CURLVERSION_NOW);
+		if (vi && vi->ssl_version && strncmp(vi->ssl_version, "BearSSL", 7) == 0) {
+			if (tls_identity_load(&identity, tls->client_cert, tls->client_key) < 0) {
+				code = EXIT_LOCAL;
+				goto out;
+			}
+			have_identity = 1;
+			c.easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, present_identity);
+			c.easy_setopt(h, CURLOPT_SSL_CTX_DATA, &identity);
+		} else {
+			c.easy_setopt(h, CURLOPT_SSLCERT, tls->client_cert);
+			c.easy_setopt(h, CURLOPT_SSLKEY, tls->client_key);
+		}
 	}
 	log_debug(1, "login API: GET %s/.pomerium/api/v1/login", base);
 	CURLcode rc = c.easy_perform(h);
@@ -375,6 +401,8 @@ out:
 	if (esc)
 		c.free(esc);
 	c.easy_cleanup(h);
+	if (have_identity)
+		tls_identity_free(&identity);
 	free(blob);
 	if (userpwd) {
 		explicit_bzero(userpwd, strlen(userpwd));

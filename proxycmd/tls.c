@@ -129,6 +129,19 @@ fail:
 	return -1;
 }
 
+void tls_identity_apply(br_ssl_client_context *cc, const struct tls_identity *id)
+{
+	if (id->key_type == BR_KEYTYPE_RSA)
+		br_ssl_client_set_single_rsa(cc, id->chain, id->chain_len,
+					     br_skey_decoder_get_rsa(&id->key),
+					     br_rsa_pkcs1_sign_get_default());
+	else if (id->key_type == BR_KEYTYPE_EC)
+		br_ssl_client_set_single_ec(cc, id->chain, id->chain_len,
+					    br_skey_decoder_get_ec(&id->key), BR_KEYTYPE_SIGN,
+					    0, br_ec_get_default(),
+					    br_ecdsa_sign_asn1_get_default());
+}
+
 void tls_identity_free(struct tls_identity *id)
 {
 	explicit_bzero(&id->key, sizeof id->key);
@@ -244,16 +257,8 @@ int tls_client_init(struct tls_client *t, const struct tls_params *p)
 		br_ssl_engine_set_x509(eng, &t->xip.vtable);
 	}
 
-	const struct tls_identity *id = p->identity;
-	if (id && id->key_type == BR_KEYTYPE_RSA)
-		br_ssl_client_set_single_rsa(&t->cc, id->chain, id->chain_len,
-					     br_skey_decoder_get_rsa(&id->key),
-					     br_rsa_pkcs1_sign_get_default());
-	else if (id && id->key_type == BR_KEYTYPE_EC)
-		br_ssl_client_set_single_ec(&t->cc, id->chain, id->chain_len,
-					    br_skey_decoder_get_ec(&id->key), BR_KEYTYPE_SIGN,
-					    0, br_ec_get_default(),
-					    br_ecdsa_sign_asn1_get_default());
+	if (p->identity)
+		tls_identity_apply(&t->cc, p->identity);
 
 	if (p->resume)
 		br_ssl_engine_set_session_parameters(eng, p->resume);

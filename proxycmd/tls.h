@@ -26,6 +26,10 @@ struct tls_identity {
  * key_path. Returns 0, or -1 after one log_error line naming the file. */
 int tls_identity_load(struct tls_identity *id, const char *cert_path, const char *key_path);
 
+/* Make cc present id (before its reset): the chain and an RSA or EC
+ * signing key. Also used for libcurl built on BearSSL (the sign-in). */
+void tls_identity_apply(br_ssl_client_context *cc, const struct tls_identity *id);
+
 /* Wipe the key and free the storage. */
 void tls_identity_free(struct tls_identity *id);
 

@@ -178,8 +178,7 @@ is "$(cat "$T/s4/rc" 2>/dev/null)/$(cat "$T/s4/echo" 2>/dev/null)" 0/ok \
 	"sign-in in the root with --client-cert: the tunnel opens" || diag_file "$T/s4/err"
 like "$(grep '^CONNECT echo\.test:7 200' "$DOUBLE_LOG" | tail -n 1)" 'client_cert=pom-proxy_test_client_EC' \
 	"the tunnel presented the client certificate"
-todo_ok "libcurl 7.88 with BearSSL ignores CURLOPT_SSLCERT/SSLKEY" \
-	"the login API request presented the client certificate" \
+ok "the login API request presented the client certificate" \
 	grep -q '^GET /\.pomerium/api/v1/login 200 .*client_cert=pom-proxy_test_client_EC' "$DOUBLE_LOG"
 
 done_testing
