@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -128,6 +129,25 @@ static int is_again(int e)
 	return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
 }
 
+/* Our close_notify is out: send FIN and read (discarding) what the proxy
+ * still sends until it closes too or the deadline passes, so that unread
+ * bytes do not make the kernel answer with a reset that could overtake
+ * the close_notify. */
+static void linger(const struct splice_fds *fds, long deadline)
+{
+	unsigned char sink[4096];
+	shutdown(fds->net_out, SHUT_WR);
+	for (;;) {
+		long left = deadline - now_ms();
+		struct pollfd p = { fds->net_in, POLLIN, 0 };
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return;
+		ssize_t r = read(fds->net_in, sink, sizeof sink);
+		if (r == 0 || (r < 0 && !is_again(errno)))
+			return;
+	}
+}
+
 /* The four directions; ready[d] says an attempt may be made without
  * waiting (cleared by EAGAIN, set again by poll). */
 enum { LIN, LOUT, NIN, NOUT };
@@ -250,8 +270,12 @@ void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 				res->end = res->tls_error ? SPLICE_TLS_ERROR : SPLICE_PEER_CLOSED;
 			return;
 		}
-		if (closing && (!(st & BR_SSL_SENDREC) || now_ms() >= close_deadline))
+		if (closing && now_ms() >= close_deadline)
 			return;
+		if (closing && !(st & BR_SSL_SENDREC)) {
+			linger(fds, close_deadline);
+			return;
+		}
 		if (!closing && net_eof && !(st & BR_SSL_RECVAPP)) {
 			res->end = SPLICE_PEER_EOF;
 			return;
