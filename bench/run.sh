@@ -94,32 +94,17 @@ bench_squid() {
 	cp "$key" "$d/server.key"
 	port=$(free_port 127.0.0.1)
 	[ "$(id -u)" = 0 ] || user=$(id -un)
-	cat >"$d/squid.conf" <<EOF
-https_port 127.0.0.1:$port tls-cert=$d/server.pem tls-key=$d/server.key${opts:+ tls-options=$opts}
-acl loopback_dst dst 127.0.0.0/8 ::1
-acl CONNECT method CONNECT
-http_access allow CONNECT loopback_dst
-http_access deny all
-dns_nameservers 127.0.0.1
-hosts_file /etc/hosts
-pid_filename $d/squid.pid
-cache_log $d/cache.log
-logformat bench %ts.%03tu %rm %>Hs %ssl::>negotiated_version %ssl::>negotiated_cipher "%{User-Agent}>h"
-access_log stdio:$d/access.log bench
-cache_store_log none
-coredump_dir $d
-cache deny all
-cache_mem 8 MB
-netdb_filename none
-pinger_enable off
-shutdown_lifetime 1 seconds
-max_filedescriptors 1024
-cache_effective_user $user
-# squid's default 2 MB shared TLS session cache loses sessions to newer ones
-# (50 proxytunnel handshakes evicted pom-proxy's session about one time in
-# three): a larger one keeps the "hot" cases about resumption, not eviction
-sslproxy_session_cache_size 32 MB
-EOF
+	{
+		echo "https_port 127.0.0.1:$port tls-cert=$d/server.pem tls-key=$d/server.key${opts:+ tls-options=$opts}"
+		echo 'logformat bench %ts.%03tu %rm %>Hs %ssl::>negotiated_version %ssl::>negotiated_cipher "%{User-Agent}>h"'
+		echo "access_log stdio:$d/access.log bench"
+		echo "max_filedescriptors 1024"
+		# squid's default 2 MB shared TLS session cache loses sessions to newer
+		# ones (50 proxytunnel handshakes evicted pom-proxy's session about one
+		# time in three): a larger one keeps the "hot" cases about resumption
+		echo "sslproxy_session_cache_size 32 MB"
+		squid_base_conf "$d" "$user"
+	} >"$d/squid.conf"
 	if [ "$(id -u)" = 0 ]; then
 		chown -R "$user" "$d"
 		chmod 600 "$d/server.key"

@@ -33,26 +33,9 @@ fwd_squid() {
 			echo "acl authed proxy_auth REQUIRED"
 			echo "http_access deny !authed"
 		fi
-		cat <<EOF2
-acl loopback_dst dst 127.0.0.0/8 ::1
-acl CONNECT method CONNECT
-http_access allow CONNECT loopback_dst
-http_access deny all
-dns_nameservers 127.0.0.1
-hosts_file /etc/hosts
-pid_filename $d/squid.pid
-cache_log $d/cache.log
-access_log stdio:$d/access.log
-cache_store_log none
-coredump_dir $d
-cache deny all
-cache_mem 8 MB
-netdb_filename none
-pinger_enable off
-shutdown_lifetime 1 seconds
-max_filedescriptors 1024
-cache_effective_user $user
-EOF2
+		echo "access_log stdio:$d/access.log"
+		echo "max_filedescriptors 1024"
+		squid_base_conf "$d" "$user"
 	} >"$d/squid.conf"
 	[ "$(id -u)" = 0 ] && chown -R "$user" "$d" && chmod 600 "$d/server.key"
 	spawn "$1" squid -N -d 1 -n "pomfwd$$$1" -f "$d/squid.conf"

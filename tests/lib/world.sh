@@ -408,6 +408,35 @@ EOF
 # its files under $T/squid, in the foreground. Sets SQUID_PORT, SQUID_PID,
 # SQUID_DIR. SQUID_MAX_FD (default 1024) is its max_filedescriptors (two
 # per tunnel; the soft ulimit -n must allow it).
+# squid_base_conf DIR USER — the squid.conf lines every test squid shares:
+# CONNECT to loopback only, no cache, its files in DIR, running as USER,
+# and nothing that could reach beyond this machine (DNS and UDP on loopback)
+squid_base_conf() {
+	cat <<EOF
+acl loopback_dst dst 127.0.0.0/8 ::1
+acl CONNECT method CONNECT
+http_access allow CONNECT loopback_dst
+http_access deny all
+dns_nameservers 127.0.0.1
+udp_incoming_address 127.0.0.1
+udp_outgoing_address 127.0.0.1
+icp_port 0
+htcp_port 0
+snmp_port 0
+hosts_file /etc/hosts
+pid_filename $1/squid.pid
+cache_log $1/cache.log
+cache_store_log none
+coredump_dir $1
+cache deny all
+cache_mem 8 MB
+netdb_filename none
+pinger_enable off
+shutdown_lifetime 1 seconds
+cache_effective_user $2
+EOF
+}
+
 start_squid() {
 	need squid
 	local d=$T/squid user=proxy try
@@ -419,33 +448,12 @@ start_squid() {
 		mkdir -p "$d"
 		cp "$PKI/server.pem" "$PKI/server.key" "$d/"
 		SQUID_PORT=$(free_port 127.0.0.1)
-		cat >"$d/squid.conf" <<EOF
-https_port 127.0.0.1:$SQUID_PORT tls-cert=$d/server.pem tls-key=$d/server.key
-acl loopback_dst dst 127.0.0.0/8 ::1
-acl CONNECT method CONNECT
-http_access allow CONNECT loopback_dst
-http_access deny all
-# never ask a resolver outside this machine; UDP on loopback only
-dns_nameservers 127.0.0.1
-udp_incoming_address 127.0.0.1
-udp_outgoing_address 127.0.0.1
-icp_port 0
-htcp_port 0
-snmp_port 0
-hosts_file /etc/hosts
-pid_filename $d/squid.pid
-cache_log $d/cache.log
-access_log stdio:$d/access.log
-cache_store_log none
-coredump_dir $d
-cache deny all
-cache_mem 8 MB
-netdb_filename none
-pinger_enable off
-shutdown_lifetime 1 seconds
-max_filedescriptors ${SQUID_MAX_FD:-1024}
-cache_effective_user $user
-EOF
+		{
+			echo "https_port 127.0.0.1:$SQUID_PORT tls-cert=$d/server.pem tls-key=$d/server.key"
+			echo "access_log stdio:$d/access.log"
+			echo "max_filedescriptors ${SQUID_MAX_FD:-1024}"
+			squid_base_conf "$d" "$user"
+		} >"$d/squid.conf"
 		if [ "$(id -u)" = 0 ]; then
 			chown -R "$user" "$d"
 			chmod 600 "$d/server.key"
