@@ -1,4 +1,5 @@
 #include "callback.h"
+#include "dest.h"
 #include "log.h"
 #include "token.h"
 
@@ -12,13 +13,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-static long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int callback_open(struct callback *cb)
 {
@@ -72,7 +66,7 @@ int callback_pollfds(const struct callback *cb, struct pollfd *pfd)
 
 int callback_timeout(const struct callback *cb)
 {
-	long now = mono_ms(), best = -1;
+	long now = monotonic_ms(), best = -1;
 	for (int i = 0; i < CALLBACK_CONNS; i++)
 		if (cb->conns[i].fd >= 0) {
 			long left = cb->conns[i].deadline - now;
@@ -84,36 +78,15 @@ int callback_timeout(const struct callback *cb)
 	return (int)best;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
 int callback_token_from_url(const char *url, char *token, size_t size)
 {
 	const char *q = strchr(url, '?');
 	q = q ? q + 1 : url;
 	while (*q) {
 		const char *end = q + strcspn(q, "&# \r\n");
-		if (strncmp(q, "pomerium_jwt=", 13) == 0) {
-			size_t n = 0;
-			for (const char *p = q + 13; p < end; p++) {
-				int c = (unsigned char)*p;
-				if (c == '%' && end - p > 2 && hexval(p[1]) >= 0 &&
-				    hexval(p[2]) >= 0) {
-					c = hexval(p[1]) * 16 + hexval(p[2]);
-					p += 2;
-				}
-				if (n + 1 >= size)
-					return 0;
-				token[n++] = (char)c;
-			}
-			token[n] = '\0';
-			return token_chars_ok(token);
-		}
+		if (strncmp(q, "pomerium_jwt=", 13) == 0)
+			return dest_pct_decode(q + 13, (size_t)(end - q - 13), token, size) == 0 &&
+			       token_chars_ok(token);
 		if (*end != '&')
 			break;
 		q = end + 1;
@@ -220,7 +193,7 @@ static int judge(struct callback *cb, struct callback_conn *c, char *token, size
 int callback_serve(struct callback *cb, const struct pollfd *pfd, int n,
 		   char *token, size_t size)
 {
-	long now = mono_ms();
+	long now = monotonic_ms();
 	int got = 0;
 	for (int k = 0; k < n; k++) {
 		if (!pfd[k].revents)

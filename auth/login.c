@@ -1,3 +1,4 @@
+#include "log.h"
 #include "login.h"
 #include "browser.h"
 #include "callback.h"
@@ -39,13 +40,6 @@ static long long real_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* "<cache>/logins/<authority><suffix>", creating the directories. */
@@ -208,7 +202,7 @@ static enum pom_exit sign_in(const struct dest *d, const struct login_options *o
 			pfd[n].events = POLLIN;
 			pfd[n++].revents = 0;
 		}
-		long left = deadline - mono_ms();
+		long left = deadline - monotonic_ms();
 		if (left <= 0 || login_signal)
 			break;
 		int ct = callback_timeout(&cb);
@@ -273,7 +267,7 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 	sigset_t saved, wait_mask;
 	struct state st;
 	enum pom_exit code = EXIT_SIGNIN;
-	long deadline = mono_ms() + (long)o->timeout_s * 1000;
+	long deadline = monotonic_ms() + (long)o->timeout_s * 1000;
 
 	dest_authority(authority, sizeof authority, d->proxy_host, d->proxy_port);
 	if (login_path(lock_path, sizeof lock_path, authority, ".lock") < 0 ||
@@ -311,7 +305,7 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 		}
 		/* a little longer than our own limit: the leader has the same one,
 		 * and its verdict is the one to report */
-		if (login_signal || mono_ms() >= deadline + 2000) {
+		if (login_signal || monotonic_ms() >= deadline + 2000) {
 			log_error("gave up waiting for the sign-in to %s%s", authority,
 				  login_signal ? "" : " (timed out)");
 			goto out;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fwdproxy.h"
 #include "pem.h"
 #include "tls.h"
 
@@ -209,24 +210,6 @@ static char *ca_blob(const struct loginapi_settings *t, size_t *len, int *bad)
 	return buf;
 }
 
-/* "user:password" from the first line of a file, malloc'd; NULL if none. */
-static char *read_userpwd(const char *path)
-{
-	char buf[512];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return NULL;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	char *r = strchr(buf, ':') ? strdup(buf) : NULL;
-	explicit_bzero(buf, sizeof buf);
-	return r;
-}
-
 /* libcurl's progress hook: give up when Ctrl-C, SIGTERM or SIGHUP is
  * pending (the sign-in keeps them blocked until it waits in ppoll). */
 static int on_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
@@ -265,7 +248,7 @@ enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri
 	char base[DEST_HOST_MAX + 32], full[1024];
 	static struct body body;
 	enum pom_exit code = EXIT_PROTOCOL;
-	char *blob = NULL, *userpwd = NULL;
+	char *blob = NULL, userpwd[512] = "";
 	size_t blob_len = 0;
 	struct tls_identity identity;
 	int have_identity = 0;
@@ -346,13 +329,14 @@ enum pom_exit loginapi_signin_url(const struct dest *d, const char *redirect_uri
 		c.easy_setopt(h, CURLOPT_PROXY, strcmp(tls->proxy, "-") ? tls->proxy : "");
 		c.easy_setopt(h, CURLOPT_NOPROXY, "");
 	}
-	if (tls->proxy_cred_file && !(userpwd = read_userpwd(tls->proxy_cred_file))) {
+	if (tls->proxy_cred_file &&
+	    fwdproxy_read_credentials(tls->proxy_cred_file, userpwd, sizeof userpwd) < 0) {
 		log_error("cannot read forward proxy credentials from %s", tls->proxy_cred_file);
 		code = EXIT_USAGE;
 		goto out;
 	}
-	if (userpwd)
-		c.easy_setopt(h, CURLOPT_PROXYUSERPWD, userpwd);
+	if (userpwd[0])
+		c.easy_setopt(h, CURLOPT_PROXYUSERPWD, userpwd); /* libcurl keeps a copy */
 	if (tls->client_cert) {
 		const curl_version_info_data *vi = c.version_info(CURLVERSION_NOW);
 		if (vi && vi->ssl_version && strncmp(vi->ssl_version, "BearSSL", 7) == 0) {
@@ -404,9 +388,6 @@ out:
 	if (have_identity)
 		tls_identity_free(&identity);
 	free(blob);
-	if (userpwd) {
-		explicit_bzero(userpwd, strlen(userpwd));
-		free(userpwd);
-	}
+	explicit_bzero(userpwd, sizeof userpwd);
 	return code;
 }

@@ -283,6 +283,29 @@ int dest_parse_proxy(struct dest *d, const char *url, char *err, size_t errsize)
 	return set_proxy(d, &u, "proxy URL", err, errsize);
 }
 
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int dest_pct_decode(const char *s, size_t n, char *out, size_t size)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+		if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+			i += 2;
+		}
+		if (o + 1 >= size)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
 int dest_authority(char *buf, size_t size, const char *host, unsigned port)
 {
 	int n = strchr(host, ':') ? snprintf(buf, size, "[%s]:%u", host, port)

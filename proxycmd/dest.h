@@ -34,6 +34,10 @@ int dest_parse(struct dest *d, const char *arg, const char *pomerium_url,
  * logout commands name a proxy. Returns 0, or -1 with a reason in err. */
 int dest_parse_proxy(struct dest *d, const char *url, char *err, size_t errsize);
 
+/* Percent-decode s[0..n) (a URL component) into out, NUL-terminated.
+ * Returns 0, or -1 when it does not fit in size bytes. */
+int dest_pct_decode(const char *s, size_t n, char *out, size_t size);
+
 /* Write "host:port" into buf, bracketing an IPv6 literal. Returns the
  * length, or -1 when it does not fit. */
 int dest_authority(char *buf, size_t size, const char *host, unsigned port);

@@ -120,32 +120,7 @@ static int b64_encode(const unsigned char *in, size_t len, char *out, size_t siz
 	return 0;
 }
 
-static int hexv(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* Percent-decode s[0..n) into out; -1 on overflow. */
-static int pct_decode(const char *s, size_t n, char *out, size_t size)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		int c = (unsigned char)s[i];
-		if (c == '%' && i + 2 < n && hexv(s[i + 1]) >= 0 && hexv(s[i + 2]) >= 0) {
-			c = hexv(s[i + 1]) * 16 + hexv(s[i + 2]);
-			i += 2;
-		}
-		if (o + 1 >= size)
-			return -1;
-		out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
-/* Read "user:password" from a file (first line). */
-static int read_credentials(const char *path, char *out, size_t size)
+int fwdproxy_read_credentials(const char *path, char *out, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -206,7 +181,7 @@ int fwdproxy_select(struct fwdproxy *fp, const char *flag, const char *cred_file
 	size_t auth_end = strcspn(rest, "/?#");
 	const char *at = memrchr(rest, '@', auth_end);
 	if (at) {
-		if (pct_decode(rest, (size_t)(at - rest), creds, sizeof creds) < 0 ||
+		if (dest_pct_decode(rest, (size_t)(at - rest), creds, sizeof creds) < 0 ||
 		    !strchr(creds, ':')) {
 			explicit_bzero(creds, sizeof creds);
 			log_error("%s: credentials in the URL must be user:password", what);
@@ -230,7 +205,7 @@ int fwdproxy_select(struct fwdproxy *fp, const char *flag, const char *cred_file
 		log_error("%s: %s", what, err);
 		return -1;
 	}
-	if (cred_file && !at && read_credentials(cred_file, creds, sizeof creds) < 0) {
+	if (cred_file && !at && fwdproxy_read_credentials(cred_file, creds, sizeof creds) < 0) {
 		log_error("cannot read forward proxy credentials from %s: %s", cred_file,
 			  errno == EINVAL ? "expected user:password" : strerror(errno));
 		explicit_bzero(creds, sizeof creds);

@@ -43,6 +43,11 @@ int fwdproxy_select(struct fwdproxy *fp, const char *flag, const char *cred_file
 int fwdproxy_open(const struct fwdproxy *fp, const struct tls_params *tls, int timeout_ms,
 		  struct tls_client *t, struct splice_plain *plain, enum pom_exit *code);
 
+/* Read "user:password" (the first line of the file at path) into out.
+ * Returns 0, or -1 with errno (EINVAL when there is no ':'). The caller
+ * wipes out after use. */
+int fwdproxy_read_credentials(const char *path, char *out, size_t size);
+
 /* 1 when host matches the no_proxy list (exposed for the tests). */
 int fwdproxy_no_proxy_match(const char *list, const char *host);
 

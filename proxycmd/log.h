@@ -42,6 +42,9 @@ _Noreturn void die(enum pom_exit code, const char *fmt, ...) __attribute__((form
 /* Milliseconds elapsed since log_clock_start() (monotonic clock). */
 double log_elapsed_ms(void);
 
+/* Milliseconds on the monotonic clock, for deadlines and durations. */
+long monotonic_ms(void);
+
 /* Record the process start time for log_debug and log_elapsed_ms. */
 void log_clock_start(void);
 

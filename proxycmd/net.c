@@ -1,3 +1,4 @@
+#include "log.h"
 #include "net.h"
 
 #include <arpa/inet.h>
@@ -22,13 +23,6 @@ int net_set_nonblock(int fd)
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return -1;
 	return fl;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void format_addr(const struct sockaddr *sa, char *buf, size_t size)
@@ -120,9 +114,9 @@ int net_connect(const char *host, unsigned port, int timeout_ms,
 		return -1;
 	}
 
-	long deadline = now_ms() + timeout_ms, next_start = 0;
+	long deadline = monotonic_ms() + timeout_ms, next_start = 0;
 	while (winner < 0) {
-		long now = now_ms();
+		long now = monotonic_ms();
 		if (now >= deadline)
 			break;
 		/* start the next attempt when it is due, or when nothing is pending */
@@ -196,7 +190,7 @@ int net_connect(const char *host, unsigned port, int timeout_ms,
 	freeaddrinfo(res);
 	if (*code != EXIT_LOCAL)
 		*code = EXIT_CONNECT;
-	if (last_err == 0 || now_ms() >= deadline)
+	if (last_err == 0 || monotonic_ms() >= deadline)
 		log_error("cannot connect to proxy %s port %u: timed out after %d ms",
 			  host, port, timeout_ms);
 	else if (n > 1)

@@ -1,3 +1,4 @@
+#include "log.h"
 #include "splice.h"
 
 #include <errno.h>
@@ -102,13 +103,6 @@ static void st_close(const struct stream *s)
 		s->plain->closed = 1;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Add (fd, events) to the poll set, merging with an entry for the same fd.
  * Returns the index used. */
 static int add_fd(struct pollfd *pfd, int *n, int fd, short events)
@@ -138,7 +132,7 @@ static void linger(const struct splice_fds *fds, long deadline)
 	unsigned char sink[4096];
 	shutdown(fds->net_out, SHUT_WR);
 	for (;;) {
-		long left = deadline - now_ms();
+		long left = deadline - monotonic_ms();
 		struct pollfd p = { fds->net_in, POLLIN, 0 };
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 			return;
@@ -270,7 +264,7 @@ void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 				res->end = res->tls_error ? SPLICE_TLS_ERROR : SPLICE_PEER_CLOSED;
 			return;
 		}
-		if (closing && now_ms() >= close_deadline)
+		if (closing && monotonic_ms() >= close_deadline)
 			return;
 		if (closing && !(st & BR_SSL_SENDREC)) {
 			linger(fds, close_deadline);
@@ -304,7 +298,7 @@ void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 			ts.tv_nsec = 0;
 			tsp = &ts;
 		} else if (closing) {
-			long left = close_deadline - now_ms();
+			long left = close_deadline - monotonic_ms();
 			ts.tv_sec = left / 1000;
 			ts.tv_nsec = (left % 1000) * 1000000;
 			tsp = &ts;
@@ -339,7 +333,7 @@ void splice_run(br_ssl_engine_context *eng, struct splice_plain *plain,
 
 	start_close:
 		closing = 1;
-		close_deadline = now_ms() + SPLICE_CLOSE_MS;
+		close_deadline = monotonic_ms() + SPLICE_CLOSE_MS;
 		st_close(&s);
 		ready[NOUT] = 1;
 	}

@@ -1,3 +1,4 @@
+#include "log.h"
 #include "tls.h"
 #include "pem.h"
 
@@ -422,13 +423,6 @@ const char *tls_suite_name(uint16_t suite)
 	}
 }
 
-long tls_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The peer stopped reading: feed the engine what it sent before, so that
  * a fatal alert it sent (e.g. "certificate required") becomes the error. */
 static void read_pending(br_ssl_engine_context *eng, int fd)
@@ -457,7 +451,7 @@ enum tls_pump_result tls_pump_until(br_ssl_engine_context *eng, int fd, unsigned
 			pfd.events |= POLLOUT;
 		if (st & BR_SSL_RECVREC)
 			pfd.events |= POLLIN;
-		long left = deadline - tls_now_ms();
+		long left = deadline - monotonic_ms();
 		if (left <= 0)
 			return TLS_PUMP_TIMEOUT;
 		int r = poll(&pfd, 1, (int)left);

@@ -102,11 +102,8 @@ enum tls_pump_result {
 /* Drive the engine's record I/O on the non-blocking socket fd until its
  * state has one of the bits in want (e.g. BR_SSL_SENDAPP once the
  * handshake is done), it closes, the peer hangs up, or the monotonic
- * clock (tls_now_ms) reaches deadline_ms. Application data is not moved. */
+ * clock (monotonic_ms, log.h) reaches deadline_ms. Application data is not moved. */
 enum tls_pump_result tls_pump_until(br_ssl_engine_context *eng, int fd, unsigned want,
 				    long deadline_ms);
-
-/* Milliseconds on the monotonic clock. */
-long tls_now_ms(void);
 
 #endif

@@ -623,18 +623,21 @@ static int resolve(struct sources *ss, const struct trust_sources *src)
 
 void trust_system_paths(const char **bundle, const char **dir)
 {
-	const char *file = getenv("SSL_CERT_FILE");
-	const char *dirs = getenv("SSL_CERT_DIR");
-	struct stat st;
-	*bundle = file && *file ? file : NULL;
-	*dir = dirs && *dirs ? dirs : NULL;
-	if (*bundle || *dir)
-		return; /* as resolve(): the environment replaces the defaults */
-	for (size_t i = 0; !*bundle && i < sizeof system_bundles / sizeof system_bundles[0]; i++)
-		if (stat(system_bundles[i], &st) == 0 && S_ISREG(st.st_mode))
-			*bundle = system_bundles[i];
-	if (!*bundle)
-		*dir = system_dir;
+	struct trust_sources none = { NULL, NULL, 0 };
+	struct sources ss;
+	*bundle = *dir = NULL;
+	if (resolve(&ss, &none) < 0)
+		return;
+	/* the paths point at the environment or at static strings, except
+	 * the split copy of SSL_CERT_DIR: hand out the variable itself */
+	for (size_t i = 0; i < ss.n; i++) {
+		if (!ss.v[i].is_dir && !*bundle)
+			*bundle = ss.v[i].path;
+		else if (ss.v[i].is_dir && !*dir)
+			*dir = ss.dirs ? getenv("SSL_CERT_DIR") : ss.v[i].path;
+	}
+	free(ss.v);
+	free(ss.dirs);
 }
 
 /* A digest of the configuration: the source paths and the --ca-cert text

@@ -1,3 +1,4 @@
+#include "log.h"
 #include "tunnel.h"
 #include "net.h"
 
@@ -85,7 +86,7 @@ static enum pom_exit exchange_plain(struct tunnel *t, const struct dest *d, cons
 	memset(p, 0, sizeof *p);
 	while (off < req_len || t->resp.state == HTTP_MORE) {
 		struct pollfd pfd = { t->fd, off < req_len ? POLLOUT : POLLIN, 0 };
-		long left = deadline - tls_now_ms();
+		long left = deadline - monotonic_ms();
 		if (left <= 0) {
 			log_error("proxy %s did not answer CONNECT within %d ms", proxy_name(d), timeout_ms);
 			return EXIT_PROTOCOL;
@@ -122,7 +123,7 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 	const struct dest *d = c->dest;
 	char peer[80], authority[DEST_HOST_MAX + 8], req[TUNNEL_REQ_MAX];
 	enum pom_exit code;
-	long t0 = tls_now_ms();
+	long t0 = monotonic_ms();
 
 	http_parser_init(&t->resp);
 	if (c->via_fd >= 0) {
@@ -133,7 +134,7 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 		if (t->fd < 0)
 			return code;
 		log_debug(1, "connected to %s (%s) in %ld ms", d->proxy_host, peer,
-			  tls_now_ms() - t0);
+			  monotonic_ms() - t0);
 	}
 
 	if (dest_authority(authority, sizeof authority, d->dest_host, d->dest_port) < 0)
@@ -144,7 +145,7 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 	if (req_len < 0)
 		goto toolong;
 
-	long deadline = tls_now_ms() + c->timeout_ms;
+	long deadline = monotonic_ms() + c->timeout_ms;
 	if (d->tls) {
 		struct tls_params p = *c->tls;
 		br_ssl_session_parameters offer, sp;
@@ -156,7 +157,7 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 			code = EXIT_LOCAL;
 			goto fail;
 		}
-		long th = tls_now_ms();
+		long th = monotonic_ms();
 		enum tls_pump_result r = tls_pump_until(tls_engine(t->tls), t->fd, BR_SSL_SENDAPP, deadline);
 		if (r != TLS_PUMP_OK) {
 			if (p.resume)
@@ -173,7 +174,7 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 		explicit_bzero(&offer, sizeof offer);
 		explicit_bzero(&sp.master_secret, sizeof sp.master_secret);
 		log_debug(1, "TLS 1.2 %s with %s in %ld ms, %s%s", tls_suite_name(sp.cipher_suite),
-			  d->proxy_host, tls_now_ms() - th,
+			  d->proxy_host, monotonic_ms() - th,
 			  resumed ? "resumed" : p.resume ? "full handshake (resumption declined)"
 						       : "full handshake",
 			  p.insecure ? " (NOT VERIFIED)" : "");
@@ -190,7 +191,7 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 		goto fail;
 	}
 	log_debug(1, "CONNECT %s: %d %s after %ld ms", authority, t->resp.status,
-		  t->resp.reason, tls_now_ms() - t0);
+		  t->resp.reason, monotonic_ms() - t0);
 	return EXIT_OK;
 toolong:
 	log_error("cannot build the CONNECT request for %s: too long or invalid", d->dest_host);

@@ -14,7 +14,7 @@ set -eu
 
 PKG_BUILD="gcc make libbearssl-dev libcurl4-openssl-dev"
 PKG_DEMO="$PKG_BUILD python3 openssl openssh-server openssh-client procps coreutils"
-PKG_CHECK="$PKG_DEMO perl binutils squid-openssl proxytunnel psmisc curl chromium clang libclang-rt-14-dev mandoc man-db musl-tools dpkg-dev xz-utils valgrind gdb"
+PKG_CHECK="$PKG_DEMO perl binutils squid-openssl proxytunnel psmisc curl chromium clang libclang-rt-14-dev mandoc man-db musl-tools dpkg-dev xz-utils valgrind gdb file"
 PKG_CI="$PKG_CHECK"
 
 usage() {

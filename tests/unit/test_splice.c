@@ -125,7 +125,7 @@ static int handshake(int fd)
 	p.ta_count = anchors.n;
 	if (tls_client_init(&client, &p) < 0)
 		return -1;
-	return tls_pump_until(tls_engine(&client), fd, BR_SSL_SENDAPP, tls_now_ms() + 10000) ==
+	return tls_pump_until(tls_engine(&client), fd, BR_SSL_SENDAPP, monotonic_ms() + 10000) ==
 	       TLS_PUMP_OK ? 0 : -1;
 }
 
