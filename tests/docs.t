@@ -51,7 +51,7 @@ if command -v mandoc >/dev/null; then
 	mandoc -Tlint -W style "$MAN" >"$T/lint.out" 2>"$T/lint.err"
 	grep -v 'referenced manual not found' "$T/lint.out" >"$T/lint.bad"
 	is "$(cat "$T/lint.bad")" "" "mandoc -Tlint: no message for pom-proxy.1"
-	grep 'referenced manual not found' "$T/lint.out" | while IFS= read -r l; do diag "(ignored) $l"; done
+	grep 'referenced manual not found' "$T/lint.out" | while IFS= read -r l; do note "(ignored) $l"; done
 	is "$(grep -v 'mandoc\.db' "$T/lint.err")" "" "mandoc -Tlint: nothing else on stderr"
 	mandoc -Tascii -Owidth=100 "$MAN" 2>/dev/null | sed 's/.\x08//g' >"$MAN_TEXT"
 else

@@ -130,7 +130,7 @@ double_with server --client-ca "$PKI/client-ca.pem"
 MTLS=$DOUBLE_PORT
 run_pp --pomerium-url "https://localhost:$MTLS" "${CA[@]}" --service-account-file "$TOK" echo.test:7
 like "$RC" '^(6|12)$' "client certificate required, none given: exit 6 or 12 (got $RC)"
-diag "exit $RC, stderr: $ERR"
+note "exit $RC, stderr: $ERR"
 is "$(wc -l <"$T/pp.err")" 1 "client certificate required: exactly one stderr line" || diag "$ERR"
 like "${ERR,,}" '^pom-proxy: .*client cert' "client certificate required: the message says a client certificate is needed"
 is "$(wc -c <"$T/pp.out")" 0 "client certificate required: nothing on stdout"
@@ -152,7 +152,7 @@ like "$(grep '^CONNECT' "$DOUBLE_LOG" | tail -1)" 'client_cert=pom-proxy_test_cl
 run_pp --pomerium-url "https://localhost:$MTLS" "${CA[@]}" --service-account-file "$TOK" \
 	--client-cert "$PKI/client-other.pem" --client-key "$PKI/client-other.key" echo.test:7
 like "$RC" '^(6|12)$' "a client certificate from another CA: exit 6 or 12 (got $RC)"
-diag "exit $RC, stderr: $ERR"
+note "exit $RC, stderr: $ERR"
 is "$(wc -l <"$T/pp.err")" 1 "a client certificate from another CA: exactly one stderr line" || diag "$ERR"
 
 # --- 8..13: the CONNECT answer -------------------------------------------------------

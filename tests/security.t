@@ -237,7 +237,7 @@ if [[ $pattern == core* ]]; then
 	is "$(copies "${core:-/dev/null}" "$(cat "$TOK")")" 0 "  no copy of the token in it"
 	rm -f "$T/cwd"/core*
 else
-	diag "core_pattern is '$pattern' (not a file in the cwd): the gcore cores above stand for it"
+	note "core_pattern is '$pattern' (not a file in the cwd): the gcore cores above stand for it"
 fi
 
 # ---------------------------------------------------------------- 3. other users' files

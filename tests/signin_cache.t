@@ -225,9 +225,9 @@ is "$(wc -l <"$T/logins.res")" 18 "18 logins ran in 3 parallel loops"
 is "$(grep -v '^0 ' "$T/logins.res" | grep -vc 'stopped without finishing')" 0 \
 	"no login failed (other than by the known race below)" || diag_file "$T/logins.res"
 n=$(grep -c 'stopped without finishing' "$T/logins.res")
-[ "$n" -eq 0 ] || diag "the known race hit $n time(s)"
+[ "$n" -eq 0 ] || note "the known race hit $n time(s)"
 read -r reads bad missing distinct <"$T/reader.out"
-diag "reader: $reads reads, $distinct distinct tokens"
+note "reader: $reads reads, $distinct distinct tokens"
 ok "the reader read the file many times" test "${reads:-0}" -gt 100
 is "$bad" 0 "never a torn, empty or foreign token" || diag_file "$T/reader.err"
 is "$missing" 0 "the file never disappeared"

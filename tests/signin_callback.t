@@ -149,7 +149,7 @@ CB_MODE=during req "GET /nowhere HTTP/1.1" "Host: 127.0.0.1:$CB_PORT"
 is "$(sed -n 1p <<<"$RESP")" "HTTP/1.1 404 Not Found" "a request is served while a client that sends nothing is connected"
 is "$(sed -n 2p <<<"$RESP")" "S open" "  (that client was still connected and unanswered then)"
 is "$(sed -n 3p <<<"$RESP")" "S: HTTP/1.1 408 Request Timeout" "the client that sends nothing gets 408 Request Timeout"
-diag "(after $(sed -n 's/^S elapsed //p' <<<"$RESP") s)"
+note "(after $(sed -n 's/^S elapsed //p' <<<"$RESP") s)"
 READY=$T/slow2.ready spawn slow2 timeout 60 python3 "$T/cb.py" "$CB_PORT" slow "GET /callback/"
 SLOW2=$LAST_PID
 wait_file "$T/slow2.ready" 20

@@ -108,7 +108,10 @@ unlike() {
 # quiet CMD [ARGS...] — CMD with stdout and stderr discarded
 quiet() { "$@" >/dev/null 2>&1; }
 
-diag() { local l; while IFS= read -r l; do echo "# $l"; done <<<"$*"; }
+# diag MSG — failure diagnostics, on stderr (prove shows them without -v);
+# note MSG — information, on stdout as TAP comments (shown with -v).
+diag() { local l; while IFS= read -r l; do echo "# $l"; done <<<"$*" >&2; }
+note() { local l; while IFS= read -r l; do echo "# $l"; done <<<"$*"; }
 
 # diag_file FILE [LINES] — the tail of FILE as diagnostics
 diag_file() {
@@ -533,7 +536,7 @@ run_pp() {
 expect_failure() {
 	local want=$1 re=$2 desc=$3 lines
 	is "$RC" "$want" "$desc: exit code $want"
-	diag "exit $RC, stderr: $ERR"
+	note "exit $RC, stderr: $ERR"
 	lines=$(wc -l <"$T/pp.err")
 	is "$lines" 1 "$desc: exactly one stderr line" || diag "stderr: $ERR"
 	like "$ERR" '^pom-proxy: ' "$desc: message starts with 'pom-proxy: '"
@@ -609,7 +612,7 @@ plain_pom_proxy() {
 	local src
 	src=$(cd "$LIB/../.." && pwd)
 	need cc
-	diag "$POM_PROXY is built with sanitizers: building a plain one in $T"
+	note "$POM_PROXY is built with sanitizers: building a plain one in $T"
 	cc -std=c11 -D_GNU_SOURCE -I"$src/proxycmd" -I"$src/auth" -DPOM_VERSION='"plain"' -O2 -g \
 		-o "$T/pom-proxy-plain" "$src"/proxycmd/*.c "$src"/auth/*.c -l:libbearssl.a ||
 		bail "cannot build a plain pom-proxy from $src"

@@ -95,7 +95,7 @@ ok0=$(srv_count ok)
 res=$(timeout -k 5 900 "$LP" -t 880 stdio "$n" "$n" -- "$POM_PROXY" --pomerium-url "https://localhost:$SQUID_PORT" \
 	--alternate-ca-path "$PKI/ca.pem" --service-account-file "$TOK" "127.0.0.1:$SRV" 2>"$T/stdio.err")
 rc=$?
-diag "$res"
+note "$res"
 is "$rc" 0 "stdio via squid: $LOAD_MIB MiB each way arrived whole (loadpeer exit 0)" || diag_file "$T/stdio.err"
 is "$(kv ok "$res")/$(kv up "$res")/$(kv down "$res")" "1/$n/$n" "stdio via squid: every byte both ways, checked and hashed"
 is "$(kv exit "$res")/$(kv signal "$res")" "0/0" "stdio via squid: pom-proxy exits 0 on ssh's SIGHUP"
@@ -112,7 +112,7 @@ ok0=$(srv_count ok)
 res=$(timeout -k 5 600 "$LP" -t 580 stdio "$n" "$n" -- "$POM_PROXY" --pomerium-url "https://localhost:$DOUBLE_PORT" \
 	--alternate-ca-path "$PKI/ca.pem" --service-account-file "$TOK" load.test:9 2>"$T/dstdio.err")
 rc=$?
-diag "$res"
+note "$res"
 is "$rc/$(kv ok "$res")/$(kv up "$res")/$(kv down "$res")" "0/1/$n/$n" \
 	"stdio via the double: $LOAD_DOUBLE_MIB MiB each way arrived whole" || diag_file "$T/dstdio.err"
 is "$(kv exit "$res")/$(grep -c '^pom-proxy' "$T/dstdio.err")" "0/0" "stdio via the double: exit 0, nothing said"
@@ -174,7 +174,7 @@ shwm=$(awk '/VmHWM/ {print $2}' "/proc/$SQUID_PID/status")
 touch "$T/fan.go"
 wait_gone "$FAN" 60
 res=$(tail -n 1 "$T/fan.out")
-diag "$res"
+note "$res"
 is "$(kv ok "$res")/$(kv bad "$res")" "$LOAD_TUNNELS/0" "listener: every stream arrived whole both ways"
 is "$(kv up "$res")/$(kv down "$res")" "$((LOAD_TUNNELS * n))/$((LOAD_TUNNELS * n))" "listener: the byte counts add up"
 for i in $(seq 100); do [ "$(($(srv_count ok) - ok0))" -ge "$LOAD_TUNNELS" ] && break; sleep 0.1; done

@@ -7,7 +7,8 @@
 
 static int tap_n, tap_failed;
 
-/* Report one assertion; returns cond so callers can chain diagnostics. */
+/* Report one assertion; returns cond so callers can chain diagnostics.
+ * Failure diagnostics go to stderr, where prove shows them without -v. */
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 static inline int tap_ok(int cond, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -22,7 +23,7 @@ static inline int tap_ok(int cond, const char *file, int line, const char *fmt, 
 	printf("\n");
 	if (!cond) {
 		tap_failed++;
-		printf("#   failed at %s line %d\n", file, line);
+		fprintf(stderr, "#   failed at %s line %d\n", file, line);
 	}
 	fflush(stdout);
 	return cond;
@@ -30,12 +31,12 @@ static inline int tap_ok(int cond, const char *file, int line, const char *fmt, 
 
 /* Compare two integers, printing both when they differ. */
 #define is_int(got, want, ...) do { long long g_ = (got), w_ = (want); \
-	if (!ok(g_ == w_, __VA_ARGS__)) printf("#   got %lld, want %lld\n", g_, w_); } while (0)
+	if (!ok(g_ == w_, __VA_ARGS__)) fprintf(stderr, "#   got %lld, want %lld\n", g_, w_); } while (0)
 
 /* Compare two strings (NULL allowed), printing both when they differ. */
 #define is_str(got, want, ...) do { const char *g_ = (got), *w_ = (want); \
 	if (!ok((g_ && w_) ? strcmp(g_, w_) == 0 : g_ == w_, __VA_ARGS__)) \
-		printf("#   got '%s', want '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); } while (0)
+		fprintf(stderr, "#   got '%s', want '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); } while (0)
 
 /* Print the plan and return the process exit status. */
 static inline int done_testing(void)

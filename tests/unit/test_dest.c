@@ -46,7 +46,7 @@ static void accepts(const char *arg, const char *url, const char *dhost, unsigne
 	char err[256];
 	int r = parse(&d, arg, url, err, sizeof err);
 	if (!ok(r == 0, "accept '%s'%s%s", arg, url ? " --pomerium-url " : "", url ? url : "")) {
-		printf("#   err: %s\n", err);
+		fprintf(stderr, "#   err: %s\n", err);
 		return;
 	}
 	is_str(d.dest_host, dhost, "  '%s': destination host", arg);
@@ -67,7 +67,7 @@ static void refuses(const char *arg, const char *url, const char *why)
 	ok(r == -1 && err[0] != '\0' && memchr(err, '\0', sizeof err),
 	   "refuse %s (%s)", why, err[0] ? shown : "no reason given");
 	if (r != -1)
-		printf("#   returned %d, dest %s:%u proxy %s:%u\n", r, d.dest_host,
+		fprintf(stderr, "#   returned %d, dest %s:%u proxy %s:%u\n", r, d.dest_host,
 		       d.dest_port, d.proxy_host, d.proxy_port);
 	/* the reason is one line on stderr: no raw control bytes from input */
 	else
@@ -135,7 +135,7 @@ static void check_ip(const char *arg, const char *url, int family,
 	char err[256];
 	if (!ok(parse(&d, arg, url, err, sizeof err) == 0, "accept '%s' (%s)", arg,
 		url ? url : "no --pomerium-url")) {
-		printf("#   err: %s\n", err);
+		fprintf(stderr, "#   err: %s\n", err);
 		return;
 	}
 	is_int(d.proxy_ip_family, family, "  '%s': proxy_ip_family", arg);

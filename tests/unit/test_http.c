@@ -238,7 +238,7 @@ static void test_canned(void)
 		size_t total = feed_pieces(&p, data, len, NULL, 0, &partial);
 		if (!ok(matches(&p, c, total, hlen, partial, why, sizeof why),
 			"%s: whole", c->name))
-			printf("#   %s\n", why);
+			fprintf(stderr, "#   %s\n", why);
 		is_int(p.status, c->status, "%s: status %d", c->name, c->status);
 		is_str(p.location, c->location, "%s: location", c->name);
 		is_str(p.reason, c->reason, "%s: reason", c->name);
@@ -250,7 +250,7 @@ static void test_canned(void)
 			total = feed_pieces(&p, data, len, &cut, 1, &partial);
 			if (!matches(&p, c, total, hlen, partial, why, sizeof why)) {
 				if (!bad++)
-					printf("#   %s: split at %zu: %s\n", c->name, cut, why);
+					fprintf(stderr, "#   %s: split at %zu: %s\n", c->name, cut, why);
 			}
 		}
 		ok(!bad, "%s: split in two at each of %zu offsets (%d failed)", c->name, len + 1, bad);
@@ -263,7 +263,7 @@ static void test_canned(void)
 			total = feed_pieces(&p, data, len, cuts, len, &partial);
 			if (!ok(matches(&p, c, total, hlen, partial, why, sizeof why),
 				"%s: one byte at a time", c->name))
-				printf("#   %s\n", why);
+				fprintf(stderr, "#   %s\n", why);
 			free(cuts);
 		}
 
@@ -296,7 +296,7 @@ static void refused(const char *s, size_t len, const char *what)
 	enum http_state st = run(&p, s, len, &n);
 	if (!ok(st == HTTP_ERROR && p.error && p.error[0], "refused: %s (%s)", what,
 		p.error ? p.error : "no error"))
-		printf("#   state %d status %d\n", st, p.status);
+		fprintf(stderr, "#   state %d status %d\n", st, p.status);
 	/* and byte by byte, too */
 	http_parser_init(&p);
 	for (size_t i = 0; i < len && p.state == HTTP_MORE; i++)

@@ -591,6 +591,6 @@ int main(void)
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
-		printf("# could not remove %s\n", tmp);
+		fprintf(stderr, "# could not remove %s\n", tmp);
 	return done_testing();
 }

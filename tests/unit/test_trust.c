@@ -600,7 +600,7 @@ int main(void)
 	if (!ok(make_certs(), "certificates made with the openssl CLI in %s", tmp)) {
 		size_t n;
 		unsigned char *log = slurp(at("cmd.log"), &n);
-		printf("# openssl said:\n%s\n", log ? (char *)log : "(nothing)");
+		fprintf(stderr, "# openssl said:\n%s\n", log ? (char *)log : "(nothing)");
 		free(log);
 		run("cd / && rm -rf '%s'", tmp);
 		return done_testing();
