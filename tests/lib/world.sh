@@ -406,15 +406,14 @@ EOF
 	bail "sshd did not start"
 }
 
-# start_squid — squid (squid-openssl) with an https_port on 127.0.0.1
-# using $PKI/server.pem, CONNECT allowed only to loopback addresses, all
-# its files under $T/squid, in the foreground. Sets SQUID_PORT, SQUID_PID,
-# SQUID_DIR. SQUID_MAX_FD (default 1024) is its max_filedescriptors (two
-# per tunnel; the soft ulimit -n must allow it).
 # squid_base_conf DIR USER — the squid.conf lines every test squid shares:
 # CONNECT to loopback only, no cache, its files in DIR, running as USER,
-# and nothing that could reach beyond this machine (DNS and UDP on loopback)
+# and nothing that could reach beyond this machine (DNS and UDP on loopback).
+# Its own hosts file says localhost is 127.0.0.1, where the doubles listen,
+# whatever this machine's /etc/hosts says: squid tries only the first address
+# a hosts file gives it, and answers 503 when "::1 localhost" comes first.
 squid_base_conf() {
+	printf '127.0.0.1 localhost\n::1 ip6-localhost\n' >"$1/hosts"
 	cat <<EOF
 acl loopback_dst dst 127.0.0.0/8 ::1
 acl CONNECT method CONNECT
@@ -426,7 +425,7 @@ udp_outgoing_address 127.0.0.1
 icp_port 0
 htcp_port 0
 snmp_port 0
-hosts_file /etc/hosts
+hosts_file $1/hosts
 pid_filename $1/squid.pid
 cache_log $1/cache.log
 cache_store_log none
@@ -440,21 +439,35 @@ cache_effective_user $2
 EOF
 }
 
+# start_squid [NAME [EXTRA]] — squid (squid-openssl) with an https_port
+# (using $PKI/server.pem) and an http_port on 127.0.0.1, CONNECT allowed
+# only to loopback addresses, all its files under $T/NAME (default squid),
+# in the foreground; EXTRA is a file of squid.conf lines that go before the
+# shared ones (access rules there come first). Sets SQUID_PORT (https),
+# SQUID_HTTP_PORT, SQUID_PID, SQUID_DIR. SQUID_MAX_FD (default 1024) is its
+# max_filedescriptors (two per tunnel; the soft ulimit -n must allow it).
 start_squid() {
 	need squid
-	local d=$T/squid user=proxy try
+	local name=${1:-squid} extra=${2:-/dev/null} user=proxy try
+	local d=$T/$name
 	SQUID_DIR=$d
 	[ "$(id -u)" = 0 ] || user=$(id -un)
-	# a port picked free may be taken before squid binds it: try again
+	# a port picked free may be taken before squid binds it: try again;
+	# squid's own log says which ports it bound, waiting for a connect
+	# could be fooled by whoever took the port
 	for try in 1 2 3 4 5; do
 		rm -rf "$d"
 		mkdir -p "$d"
 		cp "$PKI/server.pem" "$PKI/server.key" "$d/"
 		SQUID_PORT=$(free_port 127.0.0.1)
+		SQUID_HTTP_PORT=$(free_port 127.0.0.1)
+		[ "$SQUID_HTTP_PORT" = "$SQUID_PORT" ] && continue
 		{
 			echo "https_port 127.0.0.1:$SQUID_PORT tls-cert=$d/server.pem tls-key=$d/server.key"
+			echo "http_port 127.0.0.1:$SQUID_HTTP_PORT"
 			echo "access_log stdio:$d/access.log"
 			echo "max_filedescriptors ${SQUID_MAX_FD:-1024}"
+			cat "$extra"
 			squid_base_conf "$d" "$user"
 		} >"$d/squid.conf"
 		if [ "$(id -u)" = 0 ]; then
@@ -465,16 +478,18 @@ start_squid() {
 		# share shared-memory segments (/dev/shm/NAME-*; removed at exit
 		# in case squid could not remove them)
 		_SQUID_NAMES+=("pomtest$$x$try$RANDOM")
-		spawn squid squid -N -d 1 -n "${_SQUID_NAMES[-1]}" -f "$d/squid.conf"
+		spawn "$name" squid -N -d 1 -n "${_SQUID_NAMES[-1]}" -f "$d/squid.conf"
 		SQUID_PID=$LAST_PID
 		if wait_log_line "$d/cache.log" "Accepting HTTPS Socket connections at .* local=127\\.0\\.0\\.1:$SQUID_PORT " \
-			"$SQUID_PID" 30; then
+			"$SQUID_PID" 30 &&
+			wait_log_line "$d/cache.log" "Accepting HTTP Socket connections at .* local=127\\.0\\.0\\.1:$SQUID_HTTP_PORT " \
+				"$SQUID_PID" 5; then
 			return 0
 		fi
 		kill_tree "$SQUID_PID"
 		wait_gone "$SQUID_PID" 5
 	done
-	diag_file "$T/squid.err"
+	diag_file "$T/$name.err"
 	diag_file "$d/cache.log"
 	bail "squid did not start"
 }
