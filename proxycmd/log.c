@@ -81,7 +81,7 @@ void log_debug(int level, const char *fmt, ...)
 	va_list ap;
 	if (log_level < level)
 		return;
-	snprintf(prefix, sizeof prefix, "[%8.3f] ", log_elapsed_ms());
+	snprintf(prefix, sizeof prefix, "[%8.3f ms] ", log_elapsed_ms());
 	va_start(ap, fmt);
 	log_line(prefix, fmt, ap);
 	va_end(ap);
