@@ -26,6 +26,7 @@ struct state {
 	int ok;                    /* the last finished attempt succeeded */
 	char message[512];         /* why it failed */
 	char url[STATE_MAX / 2];   /* sign-in URL of the attempt in progress, or "" */
+	long pid;                  /* the process making that attempt, 0 if none */
 };
 
 static volatile sig_atomic_t login_signal;
@@ -53,7 +54,8 @@ static int login_path(char *buf, size_t size, const char *authority, const char 
 }
 
 /* Parse the state file (lines "finished NS", "result ok|failed",
- * "message ...", "url ..."); a missing or odd file is an empty state. */
+ * "message ...", "url ...", "pid N"); a missing or odd file is an empty
+ * state. */
 static void state_read(const char *path, struct state *s)
 {
 	char text[STATE_MAX + 1];
@@ -71,14 +73,16 @@ static void state_read(const char *path, struct state *s)
 			snprintf(s->message, sizeof s->message, "%s", l + 8);
 		else if (strncmp(l, "url ", 4) == 0)
 			snprintf(s->url, sizeof s->url, "%s", l + 4);
+		else if (strncmp(l, "pid ", 4) == 0)
+			s->pid = strtol(l + 4, NULL, 10);
 	}
 }
 
 static void state_write(const char *path, const struct state *s)
 {
 	char text[STATE_MAX + 1024];
-	int n = snprintf(text, sizeof text, "finished %lld\nresult %s\nmessage %s\nurl %s\n",
-			 s->finished, s->ok ? "ok" : "failed", s->message, s->url);
+	int n = snprintf(text, sizeof text, "finished %lld\nresult %s\nmessage %s\nurl %s\npid %ld\n",
+			 s->finished, s->ok ? "ok" : "failed", s->message, s->url, s->pid);
 	if (n > 0 && (size_t)n < sizeof text && privfile_write(path, text, (size_t)n) < 0)
 		log_debug(1, "cannot write the sign-in state %s: %s", path, strerror(errno));
 }
@@ -299,7 +303,10 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 				  authority);
 			waited = 1;
 		}
-		if (!shown_url && st.url[0]) {
+		/* a URL left by a process that was killed is dead: show only the
+		 * one of a live process (the lock's new holder may not have
+		 * cleared the state yet) */
+		if (!shown_url && st.url[0] && st.pid > 0 && (kill((pid_t)st.pid, 0) == 0 || errno == EPERM)) {
 			log_error("sign in to %s: open %s (if no browser appeared)", authority, st.url);
 			shown_url = 1;
 		}
@@ -341,6 +348,7 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 
 	/* Our turn: first say so (no stale URL for those who wait on us). */
 	memset(&st, 0, sizeof st);
+	st.pid = getpid();
 	state_write(state_path, &st);
 	code = sign_in(d, o, authority, state_path, &st, token, size, deadline, &wait_mask);
 	if (code == EXIT_OK && token_cache_store(authority, token) < 0) {
@@ -350,6 +358,7 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 	}
 	st.ok = code == EXIT_OK;
 	st.url[0] = '\0';
+	st.pid = 0;
 	st.finished = real_ns();
 	state_write(state_path, &st);
 out:

@@ -148,4 +148,34 @@ is "$(($(logins) - l0))" 1 "after SIGKILL: with one new sign-in"
 is "$(grep -lF "$dead_url" "$T"/afterkill/*.err | wc -l)" 0 \
 	"after SIGKILL: no waiter shows the killed process's (dead) sign-in URL"
 
+# ---------------------------------------------------------------- a dead leader's URL is never shown
+# The state file still names the URL of a leader that was killed, and the
+# lock is held by a new process that has not yet cleared it: a waiter must
+# not send the user to the dead URL. With the holder's own pid (alive) in
+# the state, the same URL is shown.
+timeout 10 "$POM_PROXY" cache clear >/dev/null
+mkdir -p "$CACHE_DIR/logins" && chmod 700 "$CACHE_DIR/logins"
+STATE=$CACHE_DIR/logins/$AUTH.state
+stale_state() { # PID — the state of an attempt in progress by PID
+	printf 'finished 0\nresult failed\nmessage \nurl https://%s/dead-url\npid %s\n' "$AUTH" "$1" >"$STATE"
+	chmod 600 "$STATE"
+}
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+flock "$CACHE_DIR/logins/$AUTH.lock" sh -c 'echo held >"$0"; exec sleep 60' "$T/held" &
+holder=$!
+wait_file "$T/held" 10
+stale_state "$dead"
+run_pp --no-browser --login-timeout 1 "${PPO[@]}" echo.test:7
+like "$ERR" "a sign-in to $AUTH is in progress in another pom-proxy; waiting for it" \
+	"stale state, lock held: the waiter waits"
+unlike "$ERR" "dead-url" "stale state (its pid is gone): the dead URL is not shown"
+stale_state "$holder"
+run_pp --no-browser --login-timeout 1 "${PPO[@]}" echo.test:7
+like "$ERR" "sign in to $AUTH: open https://$AUTH/dead-url \\(if no browser appeared\\)" \
+	"the same state with the live holder's pid: its URL is shown"
+kill_tree "$holder"
+wait "$holder" 2>/dev/null
+
 done_testing

@@ -49,7 +49,7 @@ _tap() {
 	else
 		echo "not ok $_N - $2"
 		_FAILED=$((_FAILED + 1))
-		echo "#   failed at ${BASH_SOURCE[2]:-?} line ${BASH_LINENO[1]:-?}"
+		echo "#   failed at ${BASH_SOURCE[2]:-?} line ${BASH_LINENO[1]:-?}" >&2
 	fi
 	return "$1"
 }
