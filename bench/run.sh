@@ -83,36 +83,24 @@ H=$T/harness
 # ------------------------------------------------------------------ world
 pki
 
-# bench_squid NAME CERT KEY [TLS-OPTIONS] — a squid like world.sh's
-# start_squid, with a log line per tunnel that names the TLS version and
-# cipher and the User-Agent (pom-proxy sends one, proxytunnel does not).
+# bench_squid NAME CERT KEY [TLS-OPTIONS] — world.sh's start_squid, with a
+# log line per tunnel that names the TLS version and cipher and the
+# User-Agent (pom-proxy sends one, proxytunnel does not).
 # Sets SQ_PORT_<NAME>, SQ_DIR_<NAME>, SQ_PID_<NAME>.
 bench_squid() {
-	local name=$1 cert=$2 key=$3 opts=${4:-} d=$T/squid-$1 user=proxy port
-	mkdir -p "$d"
-	cp "$cert" "$d/server.pem"
-	cp "$key" "$d/server.key"
-	port=$(free_port 127.0.0.1)
-	[ "$(id -u)" = 0 ] || user=$(id -un)
+	local name=$1 extra=$T/squid-$1.conf
 	{
-		echo "https_port 127.0.0.1:$port tls-cert=$d/server.pem tls-key=$d/server.key${opts:+ tls-options=$opts}"
 		echo 'logformat bench %ts.%03tu %rm %>Hs %ssl::>negotiated_version %ssl::>negotiated_cipher "%{User-Agent}>h"'
-		echo "access_log stdio:$d/access.log bench"
-		echo "max_filedescriptors 1024"
 		# squid's default 2 MB shared TLS session cache loses sessions to newer
 		# ones (50 proxytunnel handshakes evicted pom-proxy's session about one
 		# time in three): a larger one keeps the "hot" cases about resumption
 		echo "sslproxy_session_cache_size 32 MB"
-		squid_base_conf "$d" "$user"
-	} >"$d/squid.conf"
-	if [ "$(id -u)" = 0 ]; then
-		chown -R "$user" "$d"
-		chmod 600 "$d/server.key"
-	fi
-	spawn "squid-$name" squid -N -d 1 -n "pombench$$$name" -f "$d/squid.conf"
-	printf -v "SQ_PORT_$name" %s "$port"
-	printf -v "SQ_DIR_$name" %s "$d"
-	printf -v "SQ_PID_$name" %s "$LAST_PID"
+	} >"$extra"
+	SQUID_CERT=$2 SQUID_KEY=$3 SQUID_TLS_OPTIONS=${4:-} SQUID_LOGFORMAT=bench \
+		start_squid "squid-$name" "$extra"
+	printf -v "SQ_PORT_$name" %s "$SQUID_PORT"
+	printf -v "SQ_DIR_$name" %s "$SQUID_DIR"
+	printf -v "SQ_PID_$name" %s "$SQUID_PID"
 }
 VARIANTS="ec ecsrv rsa rsasrv"
 say "starting squid x4, the upstreams"
@@ -133,16 +121,6 @@ upstream reply $REPLY; P_REPLY=$UP_PORT
 upstream source $BULK; P_SOURCE=$UP_PORT
 upstream sink $BULK; P_SINK=$UP_PORT
 upstream echo; P_ECHO=$UP_PORT
-
-for v in $VARIANTS; do
-	p=SQ_PORT_$v
-	if ! wait_port 127.0.0.1 "${!p}" 30; then
-		d=SQ_DIR_$v
-		diag_file "$T/squid-$v.err"
-		diag_file "${!d}/cache.log"
-		bail "squid ($v) did not start"
-	fi
-done
 
 # proxytunnel's best trust setup: a hashed directory (OpenSSL reads only
 # the issuer it looks up), the system certificates plus the test CA

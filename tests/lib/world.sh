@@ -440,12 +440,15 @@ EOF
 }
 
 # start_squid [NAME [EXTRA]] — squid (squid-openssl) with an https_port
-# (using $PKI/server.pem) and an http_port on 127.0.0.1, CONNECT allowed
-# only to loopback addresses, all its files under $T/NAME (default squid),
-# in the foreground; EXTRA is a file of squid.conf lines that go before the
-# shared ones (access rules there come first). Sets SQUID_PORT (https),
-# SQUID_HTTP_PORT, SQUID_PID, SQUID_DIR. SQUID_MAX_FD (default 1024) is its
-# max_filedescriptors (two per tunnel; the soft ulimit -n must allow it).
+# and an http_port on 127.0.0.1, CONNECT allowed only to loopback
+# addresses, all its files under $T/NAME (default squid), in the
+# foreground; EXTRA is a file of squid.conf lines that go before the shared
+# ones (access rules there come first). Sets SQUID_PORT (https),
+# SQUID_HTTP_PORT, SQUID_PID, SQUID_DIR. Settings: SQUID_MAX_FD (default
+# 1024) is its max_filedescriptors (two per tunnel; the soft ulimit -n must
+# allow it); SQUID_CERT and SQUID_KEY (default $PKI/server.pem and .key);
+# SQUID_TLS_OPTIONS, the https_port's tls-options; SQUID_LOGFORMAT, a
+# logformat name (defined in EXTRA) for access.log.
 start_squid() {
 	need squid
 	local name=${1:-squid} extra=${2:-/dev/null} user=proxy try
@@ -458,16 +461,17 @@ start_squid() {
 	for try in 1 2 3 4 5; do
 		rm -rf "$d"
 		mkdir -p "$d"
-		cp "$PKI/server.pem" "$PKI/server.key" "$d/"
+		cp "${SQUID_CERT:-$PKI/server.pem}" "$d/server.pem"
+		cp "${SQUID_KEY:-$PKI/server.key}" "$d/server.key"
 		SQUID_PORT=$(free_port 127.0.0.1)
 		SQUID_HTTP_PORT=$(free_port 127.0.0.1)
 		[ "$SQUID_HTTP_PORT" = "$SQUID_PORT" ] && continue
 		{
-			echo "https_port 127.0.0.1:$SQUID_PORT tls-cert=$d/server.pem tls-key=$d/server.key"
+			echo "https_port 127.0.0.1:$SQUID_PORT tls-cert=$d/server.pem tls-key=$d/server.key${SQUID_TLS_OPTIONS:+ tls-options=$SQUID_TLS_OPTIONS}"
 			echo "http_port 127.0.0.1:$SQUID_HTTP_PORT"
-			echo "access_log stdio:$d/access.log"
-			echo "max_filedescriptors ${SQUID_MAX_FD:-1024}"
 			cat "$extra"
+			echo "access_log stdio:$d/access.log${SQUID_LOGFORMAT:+ $SQUID_LOGFORMAT}"
+			echo "max_filedescriptors ${SQUID_MAX_FD:-1024}"
 			squid_base_conf "$d" "$user"
 		} >"$d/squid.conf"
 		if [ "$(id -u)" = 0 ]; then
