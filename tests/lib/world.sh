@@ -29,7 +29,7 @@ export XDG_CACHE_HOME=$T/cache
 SECRET=double-shared-secret-$RANDOM$RANDOM
 # pom-proxy must not pick up a token or trust from the caller's environment
 unset POM_PROXY_SERVICE_ACCOUNT POM_PROXY_SERVICE_ACCOUNT_FILE LOG_LEVEL \
-	HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
+	HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
 
 _PIDS=()
 _SQUID_NAMES=()
