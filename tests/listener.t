@@ -66,11 +66,25 @@ is "$(direct_ssh "$LPORT" "echo welcome bob" 2>/dev/null)" "welcome bob" \
 	"the same listener serves the next connection (token file reread)"
 mint_token alice@example.com >"$TOKFILE"
 
+# tunnel_up N — until the double has logged more than N tunnels to the sshd
+# (a connection is open through the listener), then a moment for ssh to
+# start its remote command
+tunnel_up() {
+	local i=0
+	until [ "$(count_log '^CONNECT ssh\.corp\.test:22 200')" -gt "$1" ]; do
+		[ $i -ge 300 ] && { diag "no tunnel opened within 30 s"; break; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep 0.5
+}
+
 # SIGTERM: stop accepting, let the open tunnel finish, then exit
 start_listener l3 --listen 127.0.0.1:0 ssh.corp.test:22
+n=$(count_log '^CONNECT ssh\.corp\.test:22 200')
 direct_ssh "$LPORT" "sleep 2; echo finished" >"$T/long.out" 2>/dev/null &
 SSHPID=$!
-sleep 1
+tunnel_up "$n"
 L3KIDS=$(descendants "$LPID")
 kill -TERM "$LPID"
 sleep 0.3
@@ -90,10 +104,11 @@ start_listener l4 --listen 127.0.0.1:0 ssh.corp.test:22
 # connection goes (a plain remote sleep would outlive the test)
 idle_stdin
 _ssh_opts none
+n=$(count_log '^CONNECT ssh\.corp\.test:22 200')
 setsid -w timeout -k 5 60 ssh "${SSH_OPTS[@]}" -p "$LPORT" "$SSH_USER@127.0.0.1" \
 	"cat >/dev/null; echo too-late" <"$IDLE_IN" >"$T/cut.out" 2>/dev/null &
 SSHPID=$!
-sleep 1
+tunnel_up "$n"
 CHILDREN=$(descendants "$LPID")
 ok "a tunnel process serves the open session" [ -n "$CHILDREN" ]
 kill -TERM "$LPID"
