@@ -87,7 +87,7 @@ SSHPID=$!
 tunnel_up "$n"
 L3KIDS=$(descendants "$LPID")
 kill -TERM "$LPID"
-sleep 0.3
+wait_log_line "$T/l3.err" 'stopping: waiting' "$LPID" 10
 nok "after SIGTERM no new connection is accepted" \
 	timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$LPORT" 2>/dev/null
 wait "$SSHPID"
@@ -112,7 +112,8 @@ tunnel_up "$n"
 CHILDREN=$(descendants "$LPID")
 ok "a tunnel process serves the open session" [ -n "$CHILDREN" ]
 kill -TERM "$LPID"
-sleep 0.3
+# the second signal only after the first was taken (two pending ones are one)
+wait_log_line "$T/l4.err" 'stopping: waiting' "$LPID" 10
 kill -TERM "$LPID"
 ok "a second SIGTERM ends the listener promptly" wait_gone "$LPID" 10
 gone=1
