@@ -63,6 +63,7 @@ ok "the double saw the tunnel end" wait_log '^END ssh.corp.test:22 '
 for sig in TERM KILL; do
 	rm -f "$T/pp.pid"
 	n=$(count_log '^END ssh.corp.test:22 ' "$MAIN_LOG")
+	c=$(count_log '^CONNECT ssh.corp.test:22 200' "$MAIN_LOG")
 	_ssh_opts "$PC"
 	# an idle session whose remote command ends when the connection does
 	idle_stdin
@@ -70,7 +71,12 @@ for sig in TERM KILL; do
 	spid=$!
 	_PIDS+=("$spid")
 	pid=$(pp_pid)
-	wait_log '^CONNECT ssh.corp.test:22 200' && sleep 1
+	# this session's tunnel is open, and ssh past its handshake
+	for i in $(seq 150); do
+		[ "$(count_log '^CONNECT ssh.corp.test:22 200' "$MAIN_LOG")" -gt "$c" ] && break
+		sleep 0.1
+	done
+	sleep 1
 	kill -s $sig "$spid"
 	wait "$spid" 2>/dev/null
 	gone "ssh killed by SIG$sig while idle: pom-proxy is gone" "$pid"
