@@ -64,17 +64,22 @@ if a.mode == "first-record":
             continue            # not application data (e.g. a ticket)
         sys.stdout.buffer.write(data); break
 else:
+    # an EOF the TLS layer reports before the socket's EOF went in is a
+    # close_notify; after it, ragged (some Python builds report a ragged
+    # EOF as an empty read rather than SSLEOFError)
+    def eof():
+        print("EOF ragged" if inc.eof else "EOF notify", file=sys.stderr)
     while True:
         try:
             data = o.read(65536)
-            if not data: print("EOF notify", file=sys.stderr); break
+            if not data: eof(); break
             sys.stdout.buffer.write(data); sys.stdout.flush()
         except ssl.SSLWantReadError:
             d = s.recv(65536)
             if d: inc.write(d)
             else: inc.write_eof()
         except ssl.SSLZeroReturnError:
-            print("EOF notify", file=sys.stderr); break
+            eof(); break
         except ssl.SSLEOFError:
             print("EOF ragged", file=sys.stderr); break
 EOF

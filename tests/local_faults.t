@@ -90,6 +90,17 @@ like "$(ends 3)" '^END xfer\.test:7 client_eof=notify ' "SIGHUP mid-transfer: th
 cmp -s -n "$(wc -c <"$T/hup.out")" "$T/hup.out" "$T/big"
 is "$?" 0 "SIGHUP mid-transfer: what arrived is the upstream's data, in order"
 
+# the control: pom-proxy killed outright sends no close_notify, and the
+# double tells that apart (so the close_notify lines above mean something)
+c=$(grep -c '^CONNECT hold\.test:7 200' "$DOUBLE_LOG")
+setsid "$POM_PROXY" "${SA[@]}" hold.test:7 <"$IDLE_IN" >/dev/null 2>&1 &
+PID=$!
+_PIDS+=("$PID")
+for i in $(seq 100); do [ "$(grep -c '^CONNECT hold\.test:7 200' "$DOUBLE_LOG")" -gt "$c" ] && break; sleep 0.1; done
+sleep 0.2
+kill -KILL "$PID"
+like "$(ends 4)" '^END hold\.test:7 client_eof=ragged ' "control: SIGKILL, no close_notify: the double logs a ragged EOF"
+
 # ---------------------------------------------------------------- closed descriptors
 # pom-proxy should treat a closed stdin as empty, a closed stdout as gone
 # and a closed stderr as silence, not hand the number to its proxy socket.

@@ -321,7 +321,7 @@ class TLS:
                 if self.out.pending:
                     self.flush()
                 if not data:
-                    raise PeerEOF("notify")
+                    raise PeerEOF(self._eof_kind())
                 return data
             except ssl.SSLWantReadError:
                 try:
@@ -329,9 +329,15 @@ class TLS:
                 except (ConnectionResetError, OSError):
                     raise PeerEOF("reset")
             except ssl.SSLZeroReturnError:
-                raise PeerEOF("notify")
+                raise PeerEOF(self._eof_kind())
             except ssl.SSLEOFError:
                 raise PeerEOF("ragged")
+
+    def _eof_kind(self):
+        """The TLS layer says EOF: a close_notify if it said so before the
+        socket's EOF went in; after it, the EOF was ragged (some Python
+        builds report a ragged EOF as an empty read, not SSLEOFError)."""
+        return "ragged" if self.inc.eof else "notify"
 
     def send(self, data):
         with self.lock:
