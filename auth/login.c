@@ -87,13 +87,18 @@ static void state_write(const char *path, const struct state *s)
 		log_debug(1, "cannot write the sign-in state %s: %s", path, strerror(errno));
 }
 
+/* 1 when pid names a running process (of any user). */
+static int process_alive(long pid)
+{
+	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
 /* A fresh cached token (not the refused one, not expired) into token. */
 static int fresh_cached(const char *authority, const char *refused, char *token, size_t size)
 {
 	struct token_options none = { NULL, NULL };
 	enum token_source src;
-	char *env1 = getenv("POM_PROXY_SERVICE_ACCOUNT"), *env2 = getenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
-	if ((env1 && *env1) || (env2 && *env2))
+	if (token_env_set())
 		return 0; /* token_find would not look at the cache */
 	if (token_find(token, size, &none, authority, &src) < 0 || src != TOKEN_CACHE)
 		return 0;
@@ -306,7 +311,7 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 		/* a URL left by a process that was killed is dead: show only the
 		 * one of a live process (the lock's new holder may not have
 		 * cleared the state yet) */
-		if (!shown_url && st.url[0] && st.pid > 0 && (kill((pid_t)st.pid, 0) == 0 || errno == EPERM)) {
+		if (!shown_url && st.url[0] && process_alive(st.pid)) {
 			log_error("sign in to %s: open %s (if no browser appeared)", authority, st.url);
 			shown_url = 1;
 		}

@@ -14,6 +14,7 @@
 #include "fwdproxy.h"
 #include "pem.h"
 #include "tls.h"
+#include "trust.h"
 
 #ifndef POM_CURL_STATIC
 #include <dlfcn.h>
@@ -161,9 +162,7 @@ static int append_dirs(char **buf, size_t *len, const char *dirs)
 		if (!dp)
 			continue;
 		while ((e = readdir(dp)) != NULL) {
-			size_t n = strlen(e->d_name);
-			/* 8 hex digits, a dot, a digit: one link per certificate */
-			if (n < 10 || e->d_name[8] != '.' || strspn(e->d_name, "0123456789abcdef") != 8)
+			if (!trust_hashed_name(e->d_name)) /* as the tunnel reads it */
 				continue;
 			snprintf(path, sizeof path, "%s/%s", d, e->d_name);
 			if (append_file(buf, len, path) < 0 && errno == ENOMEM) {

@@ -347,6 +347,13 @@ int token_cache_store(const char *authority, const char *token)
 	return privfile_write(path, token, strlen(token));
 }
 
+int token_env_set(void)
+{
+	const char *a = getenv("POM_PROXY_SERVICE_ACCOUNT");
+	const char *b = getenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
+	return (a && *a) || (b && *b);
+}
+
 int token_find(char *buf, size_t size, const struct token_options *o,
 	       const char *authority, enum token_source *src)
 {

@@ -30,9 +30,10 @@ struct token_options {
  * buf (size > TOKEN_MAX recommended). Sets *src (TOKEN_NONE with buf ""
  * when there is none). An explicitly named source that cannot be read,
  * is empty or holds invalid characters is an error: returns -1 after one
- * log_error line; one that has expired returns -2 after one line. A cache file that is unusable (garbage, a
- * symlink, not private) is skipped with a warning, an expired one
- * with a log_debug line; buf must hold more than one byte.
+ * log_error line; one that has expired returns -2 after one line. A cache
+ * file that is unusable (garbage, a symlink, not private) is skipped with
+ * a warning (once per process), an expired one with a log_debug line;
+ * buf must hold more than one byte.
  * Returns 0 otherwise. Never logs the token itself. */
 int token_find(char *buf, size_t size, const struct token_options *o,
 	       const char *authority, enum token_source *src);
@@ -63,6 +64,10 @@ int token_claims(const char *token, struct token_claims *c);
 /* 1 when token is non-empty and made only of characters a JWT or
  * token68 may contain (safe to put in an HTTP header); else 0. */
 int token_chars_ok(const char *token);
+
+/* 1 when POM_PROXY_SERVICE_ACCOUNT or POM_PROXY_SERVICE_ACCOUNT_FILE is
+ * set (non-empty): token_find then takes it, never the cache. */
+int token_env_set(void);
 
 /* A short name for a source, for diagnostics ("--service-account-file"...). */
 const char *token_source_name(enum token_source src);

@@ -132,6 +132,17 @@ static int parse_seconds(const char *name, const char *v)
 	return (int)t;
 }
 
+/* How much a -v, -vv... or --verbose argument adds to the log level; 0
+ * for any other argument. */
+static int verbose_flag(const char *a)
+{
+	if (strcmp(a, "--verbose") == 0)
+		return 1;
+	if (a[0] == '-' && a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1))
+		return (int)strlen(a + 1);
+	return 0;
+}
+
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct { const char *name; enum command cmd; } cmds[] = {
@@ -143,16 +154,14 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->timeout_s = 10;
 	o->login_timeout_s = 300;
 	/* the command word comes first, after any -v (pom-proxy -v status) */
-	while (c < argc && (strcmp(argv[c], "--verbose") == 0 ||
-			    (argv[c][0] == '-' && argv[c][1] == 'v' &&
-			     strspn(argv[c] + 1, "v") == strlen(argv[c] + 1))))
+	while (c < argc && verbose_flag(argv[c]))
 		c++;
 	for (size_t k = 0; c < argc && k < sizeof cmds / sizeof cmds[0]; k++)
 		if (strcmp(argv[c], cmds[k].name) == 0) {
 			o->cmd = cmds[k].cmd;
 			o->subcommand_tcp = k == 0;
 			for (int j = 1; j < c; j++)
-				log_level += strcmp(argv[j], "--verbose") == 0 ? 1 : (int)strlen(argv[j]) - 1;
+				log_level += verbose_flag(argv[j]);
 			i = c + 1;
 		}
 	for (; i < argc; i++) {
@@ -163,10 +172,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 		} else if (strcmp(a, "--version") == 0) {
 			printf("pom-proxy %s (BearSSL 0.6)\n", POM_VERSION);
 			exit(EXIT_OK);
-		} else if (strcmp(a, "--verbose") == 0) {
-			log_level++;
-		} else if (a[0] == '-' && a[1] == 'v' && strspn(a + 1, "v") == strlen(a + 1)) {
-			log_level += (int)strlen(a + 1);
+		} else if (verbose_flag(a)) {
+			log_level += verbose_flag(a);
 		} else if (strcmp(a, "--disable-tls-verification") == 0) {
 			o->insecure = 1;
 		} else if (strcmp(a, "--no-browser") == 0) {
@@ -287,8 +294,7 @@ static int run_login(const struct options *o)
 		die(EXIT_USAGE, "%s", err);
 	dest_authority(authority, sizeof authority, d.proxy_host, d.proxy_port);
 	login_options(o, &lo);
-	const char *e1 = getenv("POM_PROXY_SERVICE_ACCOUNT"), *e2 = getenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
-	if ((e1 && *e1) || (e2 && *e2))
+	if (token_env_set())
 		log_warn("a POM_PROXY_SERVICE_ACCOUNT variable is set: tunnels send that token, "
 			 "not the one this sign-in stores");
 	if (token_find(token_buf, sizeof token_buf, &none, authority, &src) < 0 || src != TOKEN_CACHE)

@@ -151,14 +151,6 @@ void tls_identity_free(struct tls_identity *id)
 	id->chain_len = 0;
 }
 
-/* init_full verifies ECDSA chain signatures with the generic i31 curve
- * code; the default (P-256-specialised) one costs a third less of a full
- * handshake. */
-static void fast_ecdsa(br_x509_minimal_context *xc)
-{
-	br_x509_minimal_set_ecdsa(xc, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
-}
-
 /* The lazy X.509 engine: the first call (start_chain) loads the anchors
  * and sets up the real engine; every call is then forwarded to it. */
 static struct tls_client *lazy_owner(const br_x509_class **ctx)
@@ -179,7 +171,7 @@ static void lazy_start_chain(const br_x509_class **ctx, const char *server_name)
 		}
 		if (t->lazy.p.server_name) {
 			br_x509_minimal_init_full(&t->xc, tas, n);
-			fast_ecdsa(&t->xc);
+			verify_fast_ecdsa(&t->xc);
 			t->lazy.inner = &t->xc.vtable;
 		} else {
 			verify_ip_init(&t->xip, tas, n, t->lazy.p.ip, t->lazy.p.ip_len);
@@ -231,7 +223,7 @@ int tls_client_init(struct tls_client *t, const struct tls_params *p)
 	unsigned char seed[32];
 
 	br_ssl_client_init_full(&t->cc, &t->xc, p->tas, p->ta_count);
-	fast_ecdsa(&t->xc);
+	verify_fast_ecdsa(&t->xc);
 	br_ssl_engine_set_suites(eng, tls_suites, sizeof tls_suites / sizeof tls_suites[0]);
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
 	if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed) {

@@ -390,8 +390,7 @@ static long do_file(struct loader *l, const struct source *s)
 	return n;
 }
 
-/* OpenSSL's hashed names: 8 lowercase hex digits, '.', 1 to 9 digits. */
-static int hashed_name(const char *n)
+int trust_hashed_name(const char *n)
 {
 	size_t i;
 	for (i = 0; i < 8; i++)
@@ -443,7 +442,7 @@ static long do_dir(struct loader *l, const struct source *s)
 	fd = dirfd(d);
 	key_stat(&l->key, "dir", s->path, &st);
 	while ((de = readdir(d)) != NULL) {
-		if (!hashed_name(de->d_name) || fstatat(fd, de->d_name, &st, 0) < 0 ||
+		if (!trust_hashed_name(de->d_name) || fstatat(fd, de->d_name, &st, 0) < 0 ||
 		    !S_ISREG(st.st_mode))
 			continue;
 		if (n == cap) {
@@ -458,7 +457,7 @@ static long do_dir(struct loader *l, const struct source *s)
 			}
 			v = nv;
 		}
-		memcpy(v[n].name, de->d_name, strlen(de->d_name) + 1); /* <= 19: hashed_name */
+		memcpy(v[n].name, de->d_name, strlen(de->d_name) + 1); /* <= 19: trust_hashed_name */
 		v[n++].st = st;
 	}
 	if (n)

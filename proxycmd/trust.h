@@ -63,6 +63,10 @@ int trust_load(struct trust_store *ts, const struct trust_sources *src);
  * file and *dir NULL, or, without one, *dir is /etc/ssl/certs. */
 void trust_system_paths(const char **bundle, const char **dir);
 
+/* 1 when n is an OpenSSL hashed certificate name in a CA directory: 8
+ * lowercase hex digits, '.', 1 to 9 digits (no CRLs, no other files). */
+int trust_hashed_name(const char *n);
+
 /* Put in id a digest of which sources src designates (their paths and
  * the --ca-cert text, not their contents): cheap, no file is read.
  * Returns 0, or -1 when out of memory. */

@@ -35,13 +35,13 @@ static enum pom_exit pump_failure(struct tunnel *t, const struct dest *d, enum t
 	}
 	if (err == 0) {
 		/* the proxy hung up (TCP EOF, reset, or a clean close_notify) */
-		log_error("proxy %s closed the connection during %s%s%s", proxy_name(d), phase, r == TLS_PUMP_IOERR ? ": " : "",
-			  r == TLS_PUMP_IOERR ? strerror(errno) : "");
+		log_error("proxy %s closed the connection during %s%s%s", proxy_name(d), phase,
+			  r == TLS_PUMP_IOERR ? ": " : "", r == TLS_PUMP_IOERR ? strerror(errno) : "");
 		return strcmp(phase, "the TLS handshake") == 0 ? EXIT_TLS : EXIT_PROTOCOL;
 	}
 	enum pom_exit code = tls_error_exit(err);
-	log_error("%s with proxy %s failed: %s",
-		  code == EXIT_VERIFY ? "certificate verification" : "TLS", proxy_name(d), tls_error_text(err));
+	log_error("%s with proxy %s failed: %s", code == EXIT_VERIFY ? "certificate verification" : "TLS",
+		  proxy_name(d), tls_error_text(err));
 	return code;
 }
 

@@ -206,14 +206,18 @@ static const br_x509_class verify_ip_vtable = {
 	ip_get_pkey,
 };
 
+void verify_fast_ecdsa(br_x509_minimal_context *xc)
+{
+	br_x509_minimal_set_ecdsa(xc, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+}
+
 void verify_ip_init(verify_ip_context *ctx, const br_x509_trust_anchor *tas,
 		    size_t ta_count, const unsigned char *ip, size_t ip_len)
 {
 	memset(ctx, 0, sizeof *ctx);
 	ctx->vtable = &verify_ip_vtable;
 	br_x509_minimal_init_full(&ctx->inner, tas, ta_count);
-	/* the P-256-specialised ECDSA code, not init_full's generic one */
-	br_x509_minimal_set_ecdsa(&ctx->inner, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+	verify_fast_ecdsa(&ctx->inner);
 	if (ip_len == 4 || ip_len == 16) {
 		memcpy(ctx->ip, ip, ip_len);
 		ctx->ip_len = ip_len;

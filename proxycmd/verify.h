@@ -38,6 +38,11 @@ typedef struct {
 	unsigned result;              /* end_chain's verdict */
 } verify_ip_context;
 
+/* Make xc (set up by br_x509_minimal_init_full) check ECDSA signatures
+ * with BearSSL's default, P-256-specialised code instead of init_full's
+ * generic i31 one: a third less of a full handshake. */
+void verify_fast_ecdsa(br_x509_minimal_context *xc);
+
 /* Set up ctx for the address ip (ip_len 4 for IPv4, 16 for IPv6, in
  * network byte order) and the given anchors (not copied: they must
  * outlive ctx). Any other ip_len makes every chain fail with
