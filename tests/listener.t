@@ -70,12 +70,8 @@ mint_token alice@example.com >"$TOKFILE"
 # (a connection is open through the listener), then a moment for ssh to
 # start its remote command
 tunnel_up() {
-	local i=0
-	until [ "$(count_log '^CONNECT ssh\.corp\.test:22 200')" -gt "$1" ]; do
-		[ $i -ge 300 ] && { diag "no tunnel opened within 30 s"; break; }
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_log_more '^CONNECT ssh\.corp\.test:22 200' "$1" "$DOUBLE_LOG" 30 ||
+		diag "no tunnel opened within 30 s"
 	sleep 0.5
 }
 

@@ -66,7 +66,7 @@ setsid -w timeout -k 5 30 "$POM_PROXY" "${SA[@]}" hold.test:7 <"$IDLE_IN" 2>"$T/
 	python3 -c 'import os, time; time.sleep(0.5); os.close(0); time.sleep(15)' &
 READER=$!
 _PIDS+=("$READER")
-for i in $(seq 150); do [ "$(grep -c '^END ' "$DOUBLE_LOG")" -ge 2 ] && break; sleep 0.1; done
+wait_log_more '^END ' 1 "$DOUBLE_LOG" 15
 like "$(ends 2)" '^END hold\.test:7 client_eof=notify ' \
 	"stdout's reader goes away while the tunnel is idle: pom-proxy notices and closes the tunnel"
 ok "  while the reader is still alive (pom-proxy saw the pipe close, not an exit)" alive "$READER"
@@ -96,7 +96,7 @@ c=$(grep -c '^CONNECT hold\.test:7 200' "$DOUBLE_LOG")
 setsid "$POM_PROXY" "${SA[@]}" hold.test:7 <"$IDLE_IN" >/dev/null 2>&1 &
 PID=$!
 _PIDS+=("$PID")
-for i in $(seq 100); do [ "$(grep -c '^CONNECT hold\.test:7 200' "$DOUBLE_LOG")" -gt "$c" ] && break; sleep 0.1; done
+wait_log_more '^CONNECT hold\.test:7 200' "$c"
 sleep 0.2
 kill -KILL "$PID"
 like "$(ends 4)" '^END hold\.test:7 client_eof=ragged ' "control: SIGKILL, no close_notify: the double logs a ragged EOF"

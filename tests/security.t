@@ -142,7 +142,7 @@ splice_wait() {
 	"$@" "$dest" <"$IDLE_IN" >"$T/mem.out" 2>"$T/mem.err" &
 	printf -v "$var" %s "$!"
 	_PIDS+=("$!")
-	for i in $(seq 100); do [ "$(grep -c "^CONNECT $dest 200" "$P3_LOG")" -gt "$n" ] && break; sleep 0.1; done
+	wait_log_more "^CONNECT $dest 200" "$n" "$P3_LOG"
 	sleep 0.2 # past the CONNECT exchange: in the splice
 }
 start_double --route hold.test:7 "127.0.0.1:$HOLD" '*'
@@ -189,7 +189,7 @@ n=$(grep -c "^CONNECT echo.test:7 200" "$T/double1.log")
 "$PLAIN_POM_PROXY" "${PPO[@]}" --browser-cmd "$T/web.sh" --login-timeout 30 echo.test:7 <"$IDLE_IN" >/dev/null 2>"$T/mem-si.err" &
 pid=$!
 _PIDS+=("$pid")
-for i in $(seq 300); do [ "$(grep -c "^CONNECT echo.test:7 200" "$T/double1.log")" -gt "$n" ] && break; sleep 0.1; done
+wait_log_more "^CONNECT echo.test:7 200" "$n" "$T/double1.log" 30
 sleep 0.2
 ok "core (sign-in): gcore of a tunnel in its splice after a sign-in" core_of signin "$pid"
 is "$(copies "$T/signin.core" "$(cat "$TOKEN_FILE")")" 0 "core (sign-in): no copy of the fresh token in memory"
@@ -205,7 +205,7 @@ n=$(grep -c "^CONNECT hold.test:7 200" "$P3_LOG")
 python3 -c 'import socket, sys, time; s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); time.sleep(60)' "$LPORT" &
 CLIENT=$!
 _PIDS+=("$CLIENT")
-for i in $(seq 100); do [ "$(grep -c "^CONNECT hold.test:7 200" "$P3_LOG")" -gt "$n" ] && break; sleep 0.1; done
+wait_log_more "^CONNECT hold.test:7 200" "$n" "$P3_LOG"
 sleep 0.2
 kid=$(ps -o pid= --ppid "$LPID" | tr -d ' ' | head -n 1)
 ok "core (listener tunnel): gcore of the tunnel process" core_of lkid "$kid"
@@ -227,7 +227,7 @@ if [[ $pattern == core* ]]; then
 	) &
 	pid=$!
 	_PIDS+=("$pid")
-	for i in $(seq 100); do [ "$(grep -c "^CONNECT hold.test:7 200" "$P3_LOG")" -gt "$n" ] && break; sleep 0.1; done
+	wait_log_more "^CONNECT hold.test:7 200" "$n" "$P3_LOG"
 	sleep 0.2
 	kill -QUIT "$pid"
 	wait "$pid" 2>/dev/null

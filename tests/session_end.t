@@ -42,23 +42,13 @@ gone() {
 	fi
 }
 
-# wait_log REGEX [FILE] — until the double's log has a line matching REGEX
-wait_log() {
-	local i
-	for i in $(seq 150); do
-		grep -qE "$1" "${2:-$MAIN_LOG}" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # --- ssh ends ------------------------------------------------------------------------
 rm -f "$T/pp.pid"
 out=$(ssh_via "$PC" ssh.corp.test 'echo done' </dev/null 2>"$T/ssh.err")
 is "$out" done "ssh ran its command"
 pid=$(pp_pid)
 gone "ssh exits normally: pom-proxy is gone" "$pid"
-ok "the double saw the tunnel end" wait_log '^END ssh.corp.test:22 '
+ok "the double saw the tunnel end" wait_log_more '^END ssh.corp.test:22 ' 0 "$MAIN_LOG" 15
 
 for sig in TERM KILL; do
 	rm -f "$T/pp.pid"
@@ -72,18 +62,12 @@ for sig in TERM KILL; do
 	_PIDS+=("$spid")
 	pid=$(pp_pid)
 	# this session's tunnel is open, and ssh past its handshake
-	for i in $(seq 150); do
-		[ "$(count_log '^CONNECT ssh.corp.test:22 200' "$MAIN_LOG")" -gt "$c" ] && break
-		sleep 0.1
-	done
+	wait_log_more '^CONNECT ssh.corp.test:22 200' "$c" "$MAIN_LOG" 15
 	sleep 1
 	kill -s $sig "$spid"
 	wait "$spid" 2>/dev/null
 	gone "ssh killed by SIG$sig while idle: pom-proxy is gone" "$pid"
-	for i in $(seq 100); do
-		[ "$(count_log '^END ssh.corp.test:22 ' "$MAIN_LOG")" -gt "$n" ] && break
-		sleep 0.1
-	done
+	wait_log_more '^END ssh.corp.test:22 ' "$n" "$MAIN_LOG"
 	is "$(count_log '^END ssh.corp.test:22 ' "$MAIN_LOG")" $((n + 1)) "ssh killed by SIG$sig: the tunnel to the proxy was closed"
 done
 
@@ -131,10 +115,7 @@ for sig in HUP TERM; do
 	[ $sig = HUP ] && is "$rc" 0 "SIGHUP (ssh going away) is a normal end: exit 0"
 	[ $sig = TERM ] && like "$rc" '^(0|143)$' "SIGTERM: exit 0 or 143 (got $rc)"
 	[ $sig = HUP ] && is "$(cat "$T/idle.err")" "" "SIGHUP: nothing on stderr"
-	for i in $(seq 100); do
-		[ "$(count_log '^END echo.test:7 ' "$MAIN_LOG")" -gt "$n" ] && break
-		sleep 0.1
-	done
+	wait_log_more '^END echo.test:7 ' "$n" "$MAIN_LOG"
 	is "$(count_log '^END echo.test:7 ' "$MAIN_LOG")" $((n + 1)) "SIG$sig: the connection to the proxy was closed"
 done
 
@@ -150,7 +131,7 @@ PP_STDIN=$T/request run_pp --pomerium-url "https://localhost:$DOUBLE_PORT" --alt
 	--service-account-file "$TOK" reply.test:7
 is "$RC" 0 "stdin EOF, then a 1 MiB reply: pom-proxy exits 0" || diag "$ERR"
 is "$(sha "$T/pp.out")" "$(sha "$T/reply")" "stdin EOF: the whole reply that came after it arrived"
-wait_log '^END reply.test:7 ' "$DOUBLE_LOG"
+wait_log_more '^END reply.test:7 ' 0 "$DOUBLE_LOG" 15
 like "$(grep '^END' "$DOUBLE_LOG")" ' up=7 down=1048576' "the double relayed the 7-byte request and the whole reply"
 
 done_testing

@@ -569,6 +569,17 @@ expect_failure() {
 # count_log REGEX [FILE] — lines of the double's log matching REGEX
 count_log() { grep -cE "$1" "${2:-$DOUBLE_LOG}"; }
 
+# wait_log_more REGEX N [FILE] [SECS] — until FILE (the double's log) has
+# more than N lines matching REGEX; fails after SECS (default 10)
+wait_log_more() {
+	local i=0 n=$((${4:-10} * 10))
+	until [ "$(count_log "$1" "${3:-$DOUBLE_LOG}")" -gt "$2" ]; do
+		[ $i -ge $n ] && return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # feed_until SRC WATCH SIZE [SECS] — write SRC to stdout, then keep stdout
