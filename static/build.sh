@@ -9,33 +9,18 @@
 # The first run fetches the pinned Debian source packages of BearSSL and
 # curl and builds them with musl-gcc (static/deps.sh: about two minutes);
 # they are kept in build/static/deps, so later runs only rebuild pom-proxy
-# (static/pom.mk). Needs: musl-tools, dpkg-dev, xz-utils, make, and apt
-# reaching a Debian mirror on the first run. As root, missing packages are
-# installed (as tests/deps.sh does); otherwise the apt-get line is printed.
+# (static/pom.mk). Needs the packages of `tests/deps.sh static` (installed
+# first when run as root, named otherwise) and apt reaching a Debian mirror
+# on the first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 S=$ROOT/build/static
 export MUSL_CC=${MUSL_CC:-musl-gcc}
 
-missing=
-command -v "$MUSL_CC" >/dev/null 2>&1 || missing="$missing musl-tools"
-command -v dpkg-source >/dev/null 2>&1 || missing="$missing dpkg-dev"
-command -v xz >/dev/null 2>&1 || missing="$missing xz-utils"
-command -v make >/dev/null 2>&1 || missing="$missing make"
-if [ -n "$missing" ]; then
-	if [ "$(id -u)" -eq 0 ]; then
-		echo "static/build.sh: installing:$missing" >&2
-		export DEBIAN_FRONTEND=noninteractive
-		apt-get update >/dev/null
-		# shellcheck disable=SC2086
-		apt-get install -y $missing >/dev/null
-	else
-		echo "static/build.sh: missing Debian packages; as root run:" >&2
-		echo "apt-get install$missing" >&2
-		exit 1
-	fi
-fi
+# the packages (tests/deps.sh static): installed as root, named otherwise
+[ "$MUSL_CC" != musl-gcc ] || sh tests/deps.sh static
+command -v "$MUSL_CC" >/dev/null 2>&1 || { echo "static/build.sh: $MUSL_CC not found" >&2; exit 1; }
 
 mkdir -p "$S"
 # one build at a time (tests may call this concurrently)

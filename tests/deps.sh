@@ -1,32 +1,49 @@
 #!/bin/sh
-# tests/deps.sh check|demo|ci|list TARGET — the Debian packages a target needs.
+# tests/deps.sh TARGET... — the Debian packages that make targets need.
 #
-#   check  what `make check` needs (build + the whole test suite)
-#   demo   what `make demo` needs
-#   ci     the same as check; .ci/run installs this list
-#   list TARGET  print TARGET's packages, one line, and exit
+#   tests/deps.sh TARGET...     make sure TARGETs' packages are installed
+#   tests/deps.sh list TARGET   print TARGET's packages, one line, and exit
 #
-# For check/demo/ci: when every package is installed, exit 0 quietly. When
-# some are missing: as root, run `apt-get update` once and `apt-get install
-# -y` them; otherwise print the exact apt-get line and exit 1.
+# TARGET: build (compiling pom-proxy: what plain `make` and `make install`
+# need), demo, check, static, fuzz, bench, load, deb. The GNUmakefile runs
+# this for its goals before it compiles anything.
+#
+# When every package is installed, exit 0 quietly. When some are missing:
+# as root, run `apt-get update` once and `apt-get install -y` them;
+# otherwise print the exact apt-get line and exit 1. On a machine without
+# dpkg (not Debian), say which packages would be needed and exit 0: the
+# build then finds out for itself.
 # This file is the one place the package lists live.
 set -eu
 
-PKG_BUILD="gcc make libbearssl-dev libcurl4-openssl-dev"
-PKG_DEMO="$PKG_BUILD python3 openssl openssh-server openssh-client procps coreutils"
-PKG_CHECK="$PKG_DEMO perl binutils squid-openssl proxytunnel psmisc curl chromium clang libclang-rt-14-dev mandoc man-db musl-tools dpkg-dev xz-utils valgrind gdb file"
-PKG_CI="$PKG_CHECK"
+PKG_BUILD="gcc make libc6-dev libbearssl-dev libcurl4-openssl-dev"
+# tests/lib/world.sh's own tools: the double, the PKI, sshd, process control
+PKG_WORLD="python3 openssl openssh-server openssh-client procps psmisc coreutils util-linux"
+PKG_DEMO="$PKG_BUILD $PKG_WORLD"
+PKG_STATIC="$PKG_BUILD musl-tools dpkg-dev xz-utils"
+PKG_FUZZ="$PKG_BUILD clang libclang-rt-14-dev openssl"
+PKG_BENCH="$PKG_BUILD $PKG_WORLD squid-openssl proxytunnel strace valgrind"
+PKG_LOAD="$PKG_BUILD $PKG_WORLD perl squid-openssl"
+PKG_DEB="$PKG_BUILD dpkg-dev debhelper fakeroot lintian bash-completion"
+PKG_CHECK="$PKG_DEMO perl binutils squid-openssl proxytunnel curl chromium mandoc man-db
+	$PKG_STATIC valgrind gdb file bash-completion"
 
 usage() {
-	echo "usage: tests/deps.sh check|demo|ci|list TARGET" >&2
+	echo "usage: tests/deps.sh TARGET... | list TARGET" >&2
+	echo "  TARGET: build demo check static fuzz bench load deb" >&2
 	exit 2
 }
 
 pkgs_of() {
 	case $1 in
-	check) echo "$PKG_CHECK" ;;
+	build) echo "$PKG_BUILD" ;;
 	demo) echo "$PKG_DEMO" ;;
-	ci) echo "$PKG_CI" ;;
+	check) echo "$PKG_CHECK" ;;
+	static) echo "$PKG_STATIC" ;;
+	fuzz) echo "$PKG_FUZZ" ;;
+	bench) echo "$PKG_BENCH" ;;
+	load) echo "$PKG_LOAD" ;;
+	deb) echo "$PKG_DEB" ;;
 	*) usage ;;
 	esac
 }
@@ -34,30 +51,40 @@ pkgs_of() {
 [ $# -ge 1 ] || usage
 if [ "$1" = list ]; then
 	[ $# -eq 2 ] || usage
-	pkgs_of "$2"
+	# shellcheck disable=SC2046
+	printf '%s\n' $(pkgs_of "$2") | awk '!seen[$0]++' | paste -sd ' '
 	exit 0
 fi
-[ $# -eq 1 ] || usage
-want=$(pkgs_of "$1")
+want=
+for t in "$@"; do
+	want="$want $(pkgs_of "$t")"
+done
+# shellcheck disable=SC2086
+want=$(printf '%s\n' $want | sort -u)
 
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "tests/deps.sh: not a Debian system; '$*' needs the equivalents of:" $want >&2
+	exit 0
+fi
+
+# one dpkg-query for the lot: a package it does not know is not installed
+# shellcheck disable=SC2086
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' $want 2>/dev/null |
+	awk '$2 ~ /^ii/ { print $1 }') || true
 missing=
 for p in $want; do
-	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-	case $st in
-	*" installed") ;;
-	*) missing="$missing $p" ;;
-	esac
+	printf '%s\n' "$installed" | grep -qx "$p" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then
-	echo "tests/deps.sh: installing:$missing" >&2
+	echo "tests/deps.sh: installing for '$*':$missing" >&2
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update
 	# shellcheck disable=SC2086
-	apt-get install -y $missing
+	apt-get install -y $missing </dev/null
 	exit 0
 fi
-echo "tests/deps.sh: missing Debian packages for '$1'; as root run:" >&2
-echo "apt-get install$missing"
+echo "tests/deps.sh: missing Debian packages for '$*'; as root run:" >&2
+echo "apt-get install$missing" >&2
 exit 1
