@@ -20,6 +20,8 @@
 #     keeping the mounts busy; /usr/sbin/policy-rc.d says no, as Debian's
 #     chroot builders (sbuild, pbuilder) do. The tests start their own.
 #   - no resolver of its own: the host's /etc/resolv.conf is copied in.
+#   - no /etc/hosts (the installer, not debootstrap, writes it): the one
+#     Debian's installer writes is put in, localhost on 127.0.0.1 and ::1.
 # Nothing else is added: no package of the suite is installed here.
 set -euo pipefail
 
@@ -77,6 +79,15 @@ make_root() {
 		>"$dir/usr/sbin/policy-rc.d"
 	chmod 755 "$dir/usr/sbin/policy-rc.d"
 	cp -L /etc/resolv.conf "$dir/etc/resolv.conf"
+	cat >"$dir/etc/hosts" <<-EOF
+		127.0.0.1	localhost
+		127.0.1.1	$(cat "$dir/etc/hostname")
+
+		# The following lines are desirable for IPv6 capable hosts
+		::1     localhost ip6-localhost ip6-loopback
+		ff02::1 ip6-allnodes
+		ff02::2 ip6-allrouters
+	EOF
 	mount -t proc proc "$dir/proc"
 	mount -t sysfs sysfs "$dir/sys"
 	# the host's /dev with its pts and shm; what is mounted under it here
