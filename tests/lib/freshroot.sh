@@ -41,6 +41,7 @@ build_cache() {
 	local tmp
 	mkdir -p "$(dirname "$CACHE")"
 	tmp=$(mktemp -d "$(dirname "$CACHE")/debootstrap.XXXXXX")
+	chmod 755 "$tmp"  # it becomes the root's /: every user walks through it
 	say "debootstrap --variant=minbase --include=$INCLUDE bookworm (once; cached in $CACHE)"
 	if ! debootstrap --variant=minbase --include="$INCLUDE" bookworm "$tmp" "$MIRROR" \
 		>"$tmp.log" 2>&1; then
@@ -75,6 +76,7 @@ make_root() {
 	[ -s "$CACHE" ] || build_cache
 	mkdir -p "$dir"
 	tar -C "$dir" --numeric-owner -xzf "$CACHE"
+	chmod 755 "$dir"
 	printf '#!/bin/sh\n# a chroot: no daemon starts here (tests/lib/freshroot.sh)\nexit 101\n' \
 		>"$dir/usr/sbin/policy-rc.d"
 	chmod 755 "$dir/usr/sbin/policy-rc.d"
