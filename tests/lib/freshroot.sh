@@ -20,6 +20,8 @@
 #     keeping the mounts busy; /usr/sbin/policy-rc.d says no, as Debian's
 #     chroot builders (sbuild, pbuilder) do. The tests start their own.
 #   - no resolver of its own: the host's /etc/resolv.conf is copied in.
+#   - / is not a mount point in a plain chroot: the root is bind-mounted
+#     on itself, so that unshare --mount works in it as on a machine.
 #   - no /etc/hosts (the installer, not debootstrap, writes it): the one
 #     Debian's installer writes is put in, localhost on 127.0.0.1 and ::1.
 # Nothing else is added: no package of the suite is installed here.
@@ -90,6 +92,10 @@ make_root() {
 		ff02::1 ip6-allnodes
 		ff02::2 ip6-allrouters
 	EOF
+	# / must be a mount point, as on a machine: unshare --mount (the tests'
+	# private mount namespaces) makes / private and fails on a plain
+	# directory with "cannot change root filesystem propagation"
+	mount --bind "$dir" "$dir"
 	mount -t proc proc "$dir/proc"
 	mount -t sysfs sysfs "$dir/sys"
 	# the host's /dev with its pts and shm; what is mounted under it here
