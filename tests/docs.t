@@ -153,6 +153,14 @@ for c in tcp login logout status cache ssh-config; do
 	ok "README Usage shows 'pom-proxy $c'" grep -qE "^ +pom-proxy $c( |$)" <<<"$README_USAGE"
 done
 
+# the bash completion offers exactly --help's commands and long options
+COMP=$ROOT/completion/pom-proxy.bash
+is "$(grep -oE -- '--[a-z][a-z-]*' <<<"$(sed -n '/local opts=/,/"$/p' "$COMP")" | sort -u)" \
+	"$(printf '%s\n' "${LONGOPTS[@]}")" "completion: its option list is --help's long options"
+is "$(sed -n 's/^.*local commands="\(.*\)"$/\1/p' "$COMP" | tr ' ' '\n' | sort | paste -sd ' ')" \
+	"$(grep -oE '^ +pom-proxy [a-z-]+' <<<"$(sed -n '1,/^$/p' <<<"$HELP")" | awk '{ print $2 }' |
+		sort -u | paste -sd ' ')" "completion: its commands are --help's"
+
 # every environment variable the code reads, directly or through env2()
 mapfile -t VARS < <(cd "$ROOT" && grep -ohE '(getenv|env2)\("[A-Za-z_]+"(, "[A-Za-z_]+")?' \
 	proxycmd/*.c auth/*.c | grep -oE '"[A-Za-z_]+"' | tr -d '"' | sort -u)
