@@ -5,7 +5,7 @@
 #   tests/deps.sh list TARGET   print TARGET's packages, one line, and exit
 #
 # TARGET: build (compiling pom-proxy: what plain `make` and `make install`
-# need), demo, check, static, fuzz, bench, load, deb. The GNUmakefile runs
+# need), demo, check, static, fuzz, bench, load, deb, check-deb. The GNUmakefile runs
 # this for its goals before it compiles anything.
 #
 # When every package is installed, exit 0 quietly. When some are missing:
@@ -24,13 +24,16 @@ PKG_STATIC="$PKG_BUILD musl-tools dpkg-dev xz-utils"
 PKG_FUZZ="$PKG_BUILD clang libclang-rt-14-dev openssl"
 PKG_BENCH="$PKG_BUILD $PKG_WORLD squid-openssl proxytunnel strace valgrind"
 PKG_LOAD="$PKG_BUILD $PKG_WORLD perl squid-openssl"
-PKG_DEB="$PKG_BUILD dpkg-dev debhelper fakeroot lintian bash-completion"
+PKG_DEB="$PKG_BUILD git dpkg-dev debhelper lintian"
+# the package installed into a fresh root (tests/lib/freshroot.sh), with
+# the world around it
+PKG_CHECK_DEB="$PKG_DEB $PKG_WORLD curl debootstrap tar gzip"
 PKG_CHECK="$PKG_DEMO perl binutils squid-openssl proxytunnel curl chromium mandoc man-db
 	$PKG_STATIC valgrind gdb file bash-completion"
 
 usage() {
 	echo "usage: tests/deps.sh TARGET... | list TARGET" >&2
-	echo "  TARGET: build demo check static fuzz bench load deb" >&2
+	echo "  TARGET: build demo check static fuzz bench load deb check-deb" >&2
 	exit 2
 }
 
@@ -44,6 +47,7 @@ pkgs_of() {
 	bench) echo "$PKG_BENCH" ;;
 	load) echo "$PKG_LOAD" ;;
 	deb) echo "$PKG_DEB" ;;
+	check-deb) echo "$PKG_CHECK_DEB" ;;
 	*) usage ;;
 	esac
 }
