@@ -1,4 +1,5 @@
 #include "relay.h"
+#include "scrub.h"
 #include "log.h"
 #include "net.h"
 #include "splice.h"
@@ -144,6 +145,7 @@ int relay_run(const struct relay_config *c, int local_in, int local_out)
 		}
 	}
 	explicit_bzero(token_buf, sizeof token_buf);
+	scrub_registers_and_stack();
 	if (code != EXIT_OK)
 		return code;
 	if (t.resp.status != 200) {
