@@ -129,13 +129,13 @@ int relay_run(const struct relay_config *c, int local_in, int local_out)
 	t.tls = &tls_storage;
 	t.plain = &plain_storage;
 	enum pom_exit code = open_tunnel(c, &t, &cfg);
-	if (code == EXIT_OK && wants_signin(t.resp.status) &&
+	if (code == EXIT_OK && wants_signin(t.resp.status) && c->sign_in &&
 	    (src == TOKEN_NONE || src == TOKEN_CACHE)) {
 		/* sign in (or wait for another pom-proxy to), then retry once */
 		tunnel_close(&t);
 		log_debug(1, "the proxy wants a sign-in (%d)", t.resp.status);
-		code = login_obtain(d, &c->login, src == TOKEN_CACHE ? token_buf : NULL,
-				    fresh_buf, sizeof fresh_buf);
+		code = c->sign_in(c->sign_in_ctx, d, src == TOKEN_CACHE ? token_buf : NULL,
+				  fresh_buf, sizeof fresh_buf);
 		if (code == EXIT_OK) {
 			memcpy(token_buf, fresh_buf, sizeof token_buf);
 			explicit_bzero(fresh_buf, sizeof fresh_buf);

@@ -5,19 +5,30 @@
 #ifndef POM_RELAY_H
 #define POM_RELAY_H
 
+#include <stddef.h>
 #include "dest.h"
 #include "fwdproxy.h"
-#include "login.h"
+#include "log.h"
 #include "session.h"
 #include "tls.h"
 #include "token.h"
+
+/* The sign-in the relay calls when the proxy asks for one (a redirect or
+ * 401) and the token was the cached one or none: obtain a fresh token for
+ * the proxy of d into token (size > TOKEN_MAX) and cache it. refused is
+ * the token the proxy just refused, or NULL; ctx is the config's
+ * sign_in_ctx. Returns EXIT_OK, or an exit class after one log_error line.
+ * The sign-in lives in auth/, above this folder: main.c connects them. */
+typedef enum pom_exit (*relay_sign_in_fn)(const void *ctx, const struct dest *d,
+					  const char *refused, char *token, size_t size);
 
 struct relay_config {
 	const struct dest *dest;
 	struct token_options token;
 	struct tls_params tls;                 /* base TLS parameters (see tunnel.h) */
 	const struct session_binding *session; /* or NULL: no resumption */
-	struct login_options login;
+	relay_sign_in_fn sign_in;              /* or NULL: a sign-in request is final */
+	const void *sign_in_ctx;
 	int timeout_ms;
 	const struct fwdproxy *fwd;            /* forward proxy to go through, or NULL */
 };

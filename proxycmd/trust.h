@@ -16,7 +16,7 @@
  * Start-up cost: decoding the 144-certificate system bundle takes
  * milliseconds even with the fast PEM decoder, far more than a handshake.
  * Decoded anchors are therefore cached in one private binary file in the
- * cache directory (see auth/privfile.h), "anchors-" + 16 hex digits of a
+ * cache directory (see privfile.h), "anchors-" + 16 hex digits of a
  * hash of the source paths and the --ca-cert text. Its header carries a
  * SHA-256 over each source's path, device, inode, size, mtime and ctime
  * (nanoseconds), each directory's own identity and that of every file

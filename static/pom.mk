@@ -1,13 +1,14 @@
 # static/pom.mk — the pom-proxy part of the static build (static/build.sh
-# runs it): every proxycmd/ and auth/ source, as GNUmakefile builds them,
-# compiled with musl-gcc and linked statically with the BearSSL and libcurl
-# of static/deps.sh. Run from the repository root.
+# runs it): the sources of sources.mk, with its flags and include paths as
+# the GNUmakefile uses them, compiled with musl-gcc and linked statically
+# with the BearSSL and libcurl of static/deps.sh. Run from the repository
+# root.
 #   make -f static/pom.mk O=OBJDIR OUT=BINARY DEPS=PREFIX VERSION=X CC=musl-gcc
 
-SRCS := $(wildcard proxycmd/*.c auth/*.c)
-OBJS := $(SRCS:%.c=$(O)/%.o)
+include sources.mk
+OBJS := $(POM_SRCS:%.c=$(O)/%.o)
 
-POM_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iproxycmd -Iauth -I$(DEPS)/include \
+POM_CFLAGS := $(POM_STD) -I$(DEPS)/include \
 	-DPOM_VERSION='"$(VERSION)"' -DPOM_CURL_STATIC -Os -ffunction-sections -fdata-sections \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables
 POM_LDFLAGS := -static -Wl,--gc-sections -L$(DEPS)/lib
@@ -26,7 +27,7 @@ $(OUT): $(OUT).full
 
 $(O)/%.o: %.c $(O)/flags
 	@mkdir -p $(@D)
-	$(CC) $(POM_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(POM_CFLAGS) $(call pom_includes,$<) -MMD -MP -c -o $@ $<
 
 .PHONY: FORCE
 -include $(OBJS:.o=.d)

@@ -163,7 +163,7 @@ is "$(sed -n 's/^.*local commands="\(.*\)"$/\1/p' "$COMP" | tr ' ' '\n' | sort |
 
 # every environment variable the code reads, directly or through env2()
 mapfile -t VARS < <(cd "$ROOT" && grep -ohE '(getenv|env2)\("[A-Za-z_]+"(, "[A-Za-z_]+")?' \
-	proxycmd/*.c auth/*.c | grep -oE '"[A-Za-z_]+"' | tr -d '"' | sort -u)
+	main.c proxycmd/*.c auth/*.c | grep -oE '"[A-Za-z_]+"' | tr -d '"' | sort -u)
 ok "the code reads environment variables" test "${#VARS[@]}" -ge 10
 MAN_ENV=$(man_section ENVIRONMENT)
 for v in "${VARS[@]}"; do

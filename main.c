@@ -282,6 +282,13 @@ static void login_options(const struct options *o, struct login_options *lo)
 	lo->tls.connect_timeout_ms = o->timeout_s * 1000;
 }
 
+/* The relay's sign-in hook (relay.h): ctx is the login options. */
+static enum pom_exit sign_in(const void *ctx, const struct dest *d, const char *refused,
+			     char *token, size_t size)
+{
+	return login_obtain(d, ctx, refused, token, size);
+}
+
 /* pom-proxy login URL: sign in now, even if a token is cached. */
 static int run_login(const struct options *o)
 {
@@ -450,7 +457,10 @@ int main(int argc, char **argv)
 	rc.tls.insecure = o.insecure;
 	rc.tls.load_anchors = load_anchors;
 	rc.tls.load_arg = &al;
-	login_options(&o, &rc.login);
+	static struct login_options lo;
+	login_options(&o, &lo);
+	rc.sign_in = sign_in;
+	rc.sign_in_ctx = &lo;
 	if (o.client_cert) {
 		if (tls_identity_load(&id, o.client_cert, o.client_key) < 0)
 			return EXIT_LOCAL;
