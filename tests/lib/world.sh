@@ -641,10 +641,12 @@ plain_pom_proxy() {
 	grep -qa -e __asan_init -e __ubsan_handle "$POM_PROXY" || return 0
 	local src
 	src=$(cd "$LIB/../.." && pwd)
-	need cc
+	need make
 	note "$POM_PROXY is built with sanitizers: building a plain one in $T"
-	cc -std=c11 -D_GNU_SOURCE -I"$src/proxycmd" -I"$src/auth" -DPOM_VERSION='"plain"' -O2 -g \
-		-o "$T/pom-proxy-plain" "$src"/proxycmd/*.c "$src"/auth/*.c -l:libbearssl.a ||
-		bail "cannot build a plain pom-proxy from $src"
+	# the project's own build, elsewhere, without the caller's make settings
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$src" B="$T/plain-build" \
+		OUT="$T/pom-proxy-plain" SANITIZE= VERSION=plain "$T/pom-proxy-plain" \
+		>"$T/plain-build.log" 2>&1 ||
+		{ diag_file "$T/plain-build.log"; bail "cannot build a plain pom-proxy from $src"; }
 	PLAIN_POM_PROXY=$T/pom-proxy-plain
 }
