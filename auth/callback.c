@@ -1,4 +1,5 @@
 #include "callback.h"
+#include "clock.h"
 #include "dest.h"
 #include "log.h"
 #include "token.h"

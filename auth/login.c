@@ -1,8 +1,10 @@
 #include "log.h"
+#include "clock.h"
 #include "login.h"
 #include "browser.h"
 #include "callback.h"
 #include "privfile.h"
+#include "sigcatch.h"
 #include "token.h"
 
 #include <errno.h>
@@ -135,35 +137,10 @@ static int pasted_token(char *line, char *token, size_t size)
 	return 0;
 }
 
-/* Install the handlers that end a wait (old actions go to old[3]) and
- * block those signals: they are let in only inside ppoll(), with the mask
- * stored in *wait_mask, so that none is lost between a check and a wait. */
-static void catch_signals(struct sigaction old[3], sigset_t *saved, sigset_t *wait_mask)
-{
-	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa;
-	sigset_t block;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_login_signal;
-	login_signal = 0;
-	sigemptyset(&block);
-	for (int i = 0; i < 3; i++) {
-		sigaction(sigs[i], &sa, &old[i]);
-		sigaddset(&block, sigs[i]);
-	}
-	sigprocmask(SIG_BLOCK, &block, saved);
-	*wait_mask = *saved;
-	for (int i = 0; i < 3; i++)
-		sigdelset(wait_mask, sigs[i]);
-}
-
-static void restore_signals(const struct sigaction old[3], const sigset_t *saved)
-{
-	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
-	sigprocmask(SIG_SETMASK, saved, NULL);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &old[i], NULL);
-}
+/* The signals that end a wait (see sigcatch.h). */
+static const struct sigcatch login_stops[3] = {
+	{ SIGINT, on_login_signal }, { SIGTERM, on_login_signal }, { SIGHUP, on_login_signal },
+};
 
 /* Sleep ms, or less if a caught signal arrives. */
 static void nap(int ms, const sigset_t *wait_mask)
@@ -289,7 +266,8 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 		log_error("sign-in: cannot open %s: %s", lock_path, strerror(errno));
 		return EXIT_LOCAL;
 	}
-	catch_signals(old, &saved, &wait_mask);
+	login_signal = 0;
+	sigcatch_block(login_stops, 3, old, &saved, &wait_mask);
 
 	/* Wait for the lock; while another process holds it, it is signing in.
 	 * An attempt that ends after we began waiting is the one we waited for
@@ -369,6 +347,6 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 out:
 	flock(lock, LOCK_UN);
 	close(lock);
-	restore_signals(old, &saved);
+	sigcatch_restore(login_stops, 3, old, &saved);
 	return code;
 }

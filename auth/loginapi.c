@@ -1,4 +1,5 @@
 #include "loginapi.h"
+#include "readfile.h"
 
 #include <curl/curl.h>
 #include <dirent.h>
@@ -13,6 +14,7 @@
 
 #include "fwdproxy.h"
 #include "pem.h"
+#include "base64.h"
 #include "tls.h"
 #include "trust.h"
 
@@ -120,34 +122,22 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* Append the file at path to the growing PEM text *buf. */
+/* Append the file at path, and a newline, to the growing PEM text *buf
+ * (at most LOGINAPI_CA_MAX bytes in all). */
 static int append_file(char **buf, size_t *len, const char *path)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || *len + (size_t)st.st_size + 2 > LOGINAPI_CA_MAX) {
-		close(fd);
-		return -1;
+	size_t n;
+	char *text = readfile_alloc(AT_FDCWD, path, 0, LOGINAPI_CA_MAX, &st, &n);
+	char *nb = text && *len + n + 2 <= LOGINAPI_CA_MAX ? realloc(*buf, *len + n + 2) : NULL;
+	if (nb) {
+		*buf = nb;
+		memcpy(nb + *len, text, n);
+		*len += n;
+		nb[(*len)++] = '\n';
 	}
-	char *nb = realloc(*buf, *len + (size_t)st.st_size + 2);
-	if (!nb) {
-		close(fd);
-		return -1;
-	}
-	*buf = nb;
-	size_t got = 0;
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, nb + *len + got, (size_t)st.st_size - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	*len += got;
-	nb[(*len)++] = '\n';
-	return 0;
+	free(text);
+	return nb ? 0 : -1;
 }
 
 /* Append every certificate file of the colon-separated directories
@@ -194,7 +184,7 @@ static char *ca_blob(const struct loginapi_settings *t, size_t *len, int *bad)
 	if (t->ca_cert_b64) {
 		size_t in = strlen(t->ca_cert_b64);
 		char *nb = realloc(buf, *len + in + 2);
-		long n = nb ? pem_base64_decode(t->ca_cert_b64, in, (unsigned char *)nb + *len,
+		long n = nb ? base64_decode(BASE64_PEM, t->ca_cert_b64, in, (unsigned char *)nb + *len,
 						in + 1) : -1;
 		if (n < 0) {
 			log_error("--ca-cert: not base64 of a PEM text");

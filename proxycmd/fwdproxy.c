@@ -1,4 +1,5 @@
 #include "fwdproxy.h"
+#include "base64.h"
 #include "tunnel.h"
 
 #include <arpa/inet.h>
@@ -96,30 +97,6 @@ int fwdproxy_no_proxy_match(const char *list, const char *host)
 	return 0;
 }
 
-static const char b64chars[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* base64 of in[0..len) into out (NUL-terminated); -1 if it does not fit. */
-static int b64_encode(const unsigned char *in, size_t len, char *out, size_t size)
-{
-	size_t o = 0;
-	if ((len + 2) / 3 * 4 + 1 > size)
-		return -1;
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)in[i] << 16;
-		if (i + 1 < len)
-			v |= (unsigned)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		out[o++] = b64chars[v >> 18 & 63];
-		out[o++] = b64chars[v >> 12 & 63];
-		out[o++] = i + 1 < len ? b64chars[v >> 6 & 63] : '=';
-		out[o++] = i + 2 < len ? b64chars[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return 0;
-}
-
 int fwdproxy_read_credentials(const char *path, char *out, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -211,7 +188,7 @@ int fwdproxy_select(struct fwdproxy *fp, const char *flag, const char *cred_file
 		explicit_bzero(creds, sizeof creds);
 		return -1;
 	}
-	if (creds[0] && b64_encode((unsigned char *)creds, strlen(creds), fp->basic,
+	if (creds[0] && base64_encode((unsigned char *)creds, strlen(creds), fp->basic,
 				   sizeof fp->basic) < 0) {
 		explicit_bzero(creds, sizeof creds);
 		log_error("forward proxy credentials are too long");

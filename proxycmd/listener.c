@@ -1,5 +1,7 @@
 #include "listener.h"
 #include "log.h"
+#include "net.h"
+#include "sigcatch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -116,29 +118,22 @@ static void print_bound(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
+	char addr[INET6_ADDRSTRLEN + 8];
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return;
-	if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
-		port = ntohs(s6->sin6_port);
-		log_error("listening on [%s]:%u", host, port);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
-		port = ntohs(s4->sin_port);
-		log_error("listening on %s:%u", host, port);
-	}
+	net_format_addr((const struct sockaddr *)&ss, addr, sizeof addr);
+	log_error("listening on %s", addr);
 }
 
 int listener_serve(const struct sockaddr_storage *sa, socklen_t len,
 		   int (*serve)(int fd, void *arg), void *arg)
 {
 	struct kids kids = { NULL, 0, 0 };
-	struct sigaction act, dfl;
-	sigset_t block, wait_mask;
+	static const struct sigcatch catches[4] = {
+		{ SIGTERM, on_stop }, { SIGINT, on_stop }, { SIGHUP, on_stop }, { SIGCHLD, on_child },
+	};
+	struct sigaction old[4];
+	sigset_t saved, wait_mask;
 	int one = 1, backoff_ms = 0, stopping = 0;
 	unsigned long conns = 0;
 
@@ -150,21 +145,7 @@ int listener_serve(const struct sockaddr_storage *sa, socklen_t len,
 	}
 	print_bound(lfd);
 
-	memset(&act, 0, sizeof act);
-	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&block);
-	sigaddset(&block, SIGCHLD);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &wait_mask);
-	act.sa_handler = on_stop;
-	sigaction(SIGTERM, &act, NULL);
-	sigaction(SIGINT, &act, NULL);
-	sigaction(SIGHUP, &act, NULL);
-	act.sa_handler = on_child;
-	sigaction(SIGCHLD, &act, NULL);
+	sigcatch_block(catches, 4, old, &saved, &wait_mask);
 
 	for (;;) {
 		if (got_child) {
@@ -217,11 +198,7 @@ int listener_serve(const struct sockaddr_storage *sa, socklen_t len,
 		conns++;
 		pid_t pid = fork();
 		if (pid == 0) {
-			sigaction(SIGTERM, &dfl, NULL);
-			sigaction(SIGINT, &dfl, NULL);
-			sigaction(SIGHUP, &dfl, NULL);
-			sigaction(SIGCHLD, &dfl, NULL);
-			sigprocmask(SIG_SETMASK, &wait_mask, NULL);
+			sigcatch_restore(catches, 4, old, &saved);
 			close(lfd);
 			free(kids.pid); /* the listener's, not ours */
 			log_debug(1, "connection %lu", conns);
@@ -234,6 +211,6 @@ int listener_serve(const struct sockaddr_storage *sa, socklen_t len,
 		close(fd);
 	}
 	free(kids.pid);
-	sigprocmask(SIG_SETMASK, &wait_mask, NULL);
+	sigcatch_restore(catches, 4, old, &saved);
 	return EXIT_OK;
 }

@@ -68,13 +68,6 @@ void log_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-long monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void log_debug(int level, const char *fmt, ...)
 {
 	char prefix[32];

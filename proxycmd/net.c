@@ -1,4 +1,5 @@
 #include "log.h"
+#include "clock.h"
 #include "net.h"
 
 #include <arpa/inet.h>
@@ -25,7 +26,7 @@ int net_set_nonblock(int fd)
 	return fl;
 }
 
-static void format_addr(const struct sockaddr *sa, char *buf, size_t size)
+void net_format_addr(const struct sockaddr *sa, char *buf, size_t size)
 {
 	char host[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
@@ -122,7 +123,7 @@ int net_connect(const char *host, unsigned port, int timeout_ms,
 		/* start the next attempt when it is due, or when nothing is pending */
 		if (started < n && (now >= next_start || pending == 0)) {
 			char a[64];
-			format_addr(addrs[started]->ai_addr, a, sizeof a);
+			net_format_addr(addrs[started]->ai_addr, a, sizeof a);
 			log_debug(2, "connecting to %s", a);
 			int fd = start_connect(addrs[started]);
 			if (fd < 0) {
@@ -165,7 +166,7 @@ int net_connect(const char *host, unsigned port, int timeout_ms,
 				soerr = errno;
 			if (soerr == 0 && winner < 0) {
 				winner = pfd[i].fd;
-				format_addr(addrs[idx[i]]->ai_addr, peer, peer_size);
+				net_format_addr(addrs[idx[i]]->ai_addr, peer, peer_size);
 			} else {
 				last_err = soerr ? soerr : EALREADY;
 				last_idx = idx[i];
@@ -186,7 +187,7 @@ int net_connect(const char *host, unsigned port, int timeout_ms,
 		return winner;
 	}
 	char a[64];
-	format_addr(addrs[last_idx]->ai_addr, a, sizeof a);
+	net_format_addr(addrs[last_idx]->ai_addr, a, sizeof a);
 	freeaddrinfo(res);
 	if (*code != EXIT_LOCAL)
 		*code = EXIT_CONNECT;

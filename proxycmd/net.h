@@ -3,6 +3,7 @@
 #define POM_NET_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include "log.h"
 
 /* Resolve host (a name or an IP literal) and connect to port, trying every
@@ -19,5 +20,8 @@ int net_connect(const char *host, unsigned port, int timeout_ms,
 
 /* Set O_NONBLOCK on fd; returns the previous flags, or -1. */
 int net_set_nonblock(int fd);
+
+/* Put sa (IPv4 or IPv6) in buf as "192.0.2.1:443" or "[2001:db8::1]:443". */
+void net_format_addr(const struct sockaddr *sa, char *buf, size_t size);
 
 #endif

@@ -1,78 +1,9 @@
 #include "pem.h"
+#include "base64.h"
 
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
-
-/* Base64 table: 0..63 digit value, B64_WS whitespace, B64_PAD '=',
- * B64_BAD anything else. */
-enum { B64_WS = 64, B64_PAD = 65, B64_BAD = 66 };
-
-static const unsigned char b64_table[256] = {
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 64, 64, 64, 64, 64, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	64, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 62, 66, 66, 66, 63,
-	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 66, 66, 66, 65, 66, 66,
-	66,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
-	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 66, 66, 66, 66, 66,
-	66, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
-};
-
-long pem_base64_decode(const char *in, size_t len, unsigned char *out, size_t out_size)
-{
-	uint32_t acc = 0;
-	unsigned q = 0, pads = 0;
-	size_t o = 0;
-
-	if (out_size > LONG_MAX)
-		out_size = LONG_MAX;
-	for (size_t i = 0; i < len; i++) {
-		unsigned v = b64_table[(unsigned char)in[i]];
-		if (v < 64) {
-			if (pads)
-				return -1;        /* data after padding */
-			acc = acc << 6 | v;
-			if (++q == 4) {
-				if (out_size - o < 3)
-					return -1;
-				out[o] = (unsigned char)(acc >> 16);
-				out[o + 1] = (unsigned char)(acc >> 8);
-				out[o + 2] = (unsigned char)acc;
-				o += 3;
-				q = 0;
-				acc = 0;
-			}
-		} else if (v == B64_PAD) {
-			if (q < 2 || q + ++pads > 4)
-				return -1;
-		} else if (v != B64_WS) {
-			return -1;
-		}
-	}
-	if (q == 1 || (pads && q + pads != 4))
-		return -1;
-	if (q >= 2) {
-		/* 2 digits carry one byte, 3 digits two; the low bits left over
-		 * are padding and ignored. */
-		size_t n = q - 1;
-		if (out_size - o < n)
-			return -1;
-		acc <<= 6 * (4 - q);
-		out[o++] = (unsigned char)(acc >> 16);
-		if (n == 2)
-			out[o++] = (unsigned char)(acc >> 8);
-	}
-	return (long)o;
-}
 
 /* Index of the '\n' ending the line that starts at p, or len. */
 static size_t line_end(const char *text, size_t len, size_t p)
@@ -178,7 +109,7 @@ int pem_next(const char *text, size_t len, size_t *pos,
 		break;
 	}
 
-	n = pem_base64_decode(text + body, p - body, out, out_size);
+	n = base64_decode(BASE64_PEM, text + body, p - body, out, out_size);
 	if (n < 0)
 		return -1;
 	obj->der_len = (size_t)n;

@@ -30,12 +30,4 @@ struct pem_object {
 int pem_next(const char *text, size_t len, size_t *pos,
 	     struct pem_object *obj, unsigned char *out, size_t out_size);
 
-/* Decode base64 (RFC 4648 standard alphabet, padding optional, ASCII
- * whitespace ignored anywhere) from in[0..len) into out. Padding, when
- * present, must complete the last quantum and end the data; a lone digit
- * in the last quantum is invalid; unused low bits are ignored. Returns the
- * decoded length, or -1 on an invalid character or padding, or when
- * out_size is too small (out may then hold partial output). */
-long pem_base64_decode(const char *in, size_t len, unsigned char *out, size_t out_size);
-
 #endif

@@ -1,4 +1,5 @@
 #include "privfile.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -140,30 +141,13 @@ fail:;
 	return -1;
 }
 
-/* Read exactly want bytes, or fewer at EOF; -1 on error. */
-static ssize_t read_all(int fd, unsigned char *buf, size_t want)
-{
-	size_t got = 0;
-	while (got < want) {
-		ssize_t r = read(fd, buf + got, want - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
-
 ssize_t privfile_read(const char *path, void *buf, size_t max)
 {
 	size_t size;
 	int fd = open_private(path, max, &size);
 	if (fd < 0)
 		return -1;
-	ssize_t r = read_all(fd, buf, size);
+	ssize_t r = readfile_fd(fd, buf, size);
 	int e = errno;
 	close(fd);
 	errno = e;
@@ -177,7 +161,7 @@ unsigned char *privfile_read_alloc(const char *path, size_t max, size_t *len)
 	if (fd < 0)
 		return NULL;
 	unsigned char *buf = malloc(size + 1);
-	ssize_t r = buf ? read_all(fd, buf, size) : -1;
+	ssize_t r = buf ? readfile_fd(fd, buf, size) : -1;
 	int e = buf ? errno : ENOMEM;
 	close(fd);
 	if (r < 0) {

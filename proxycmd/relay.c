@@ -1,5 +1,6 @@
 #include "relay.h"
 #include "scrub.h"
+#include "sigcatch.h"
 #include "log.h"
 #include "net.h"
 #include "splice.h"
@@ -28,23 +29,11 @@ static void on_signal(int sig)
  * mask goes to *wait_mask). */
 static void setup_signals(sigset_t *wait_mask)
 {
-	struct sigaction sa;
-	sigset_t block;
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&block);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, wait_mask);
-	sigdelset(wait_mask, SIGHUP);
-	sigdelset(wait_mask, SIGTERM);
-	sigdelset(wait_mask, SIGINT);
-	sa.sa_handler = on_signal;
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	static const struct sigcatch stops[] = {
+		{ SIGHUP, on_signal }, { SIGTERM, on_signal }, { SIGINT, on_signal },
+	};
+	sigcatch_block(stops, 3, NULL, NULL, wait_mask);
 }
-
 /* tunnel_open, through the forward proxy when there is one. */
 static enum pom_exit open_tunnel(const struct relay_config *c, struct tunnel *t,
 				 struct tunnel_config *cfg)

@@ -1,4 +1,5 @@
 #include "session.h"
+#include "bigendian.h"
 #include "log.h"
 #include "privfile.h"
 
@@ -11,27 +12,13 @@
 /* magic 8, digest 32, created 8, version 2, suite 2, id_len 1, id 32, master 48 */
 #define SESSION_FILE_LEN (8 + 32 + 8 + 2 + 2 + 1 + 32 + 48)
 
-static void put_be(unsigned char *b, unsigned long long v, int n)
-{
-	for (int i = n - 1; i >= 0; i--, v >>= 8)
-		b[i] = (unsigned char)v;
-}
-
-static unsigned long long get_be(const unsigned char *b, int n)
-{
-	unsigned long long v = 0;
-	for (int i = 0; i < n; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
 void session_bind(struct session_binding *b, const struct dest *d,
 		  const unsigned char trust_id[32])
 {
 	br_sha256_context h;
 	unsigned char port[2];
 	dest_authority(b->authority, sizeof b->authority, d->proxy_host, d->proxy_port);
-	put_be(port, d->proxy_port, 2);
+	be_put(port, d->proxy_port, 2);
 	br_sha256_init(&h);
 	br_sha256_update(&h, SESSION_MAGIC, 8);
 	br_sha256_update(&h, d->proxy_host, strlen(d->proxy_host) + 1);
@@ -64,7 +51,7 @@ int session_load(const struct session_binding *b, br_ssl_session_parameters *sp)
 		return 0;
 	}
 	long long now = (long long)time(NULL);
-	long long created = (long long)get_be(f + 40, 8);
+	long long created = (long long)be_get(f + 40, 8);
 	unsigned id_len = n == SESSION_FILE_LEN ? f[52] : 0;
 	if (n != SESSION_FILE_LEN || memcmp(f, SESSION_MAGIC, 8) != 0 || id_len == 0 ||
 	    id_len > 32) {
@@ -82,8 +69,8 @@ int session_load(const struct session_binding *b, br_ssl_session_parameters *sp)
 		return 0;
 	}
 	memset(sp, 0, sizeof *sp);
-	sp->version = (uint16_t)get_be(f + 48, 2);
-	sp->cipher_suite = (uint16_t)get_be(f + 50, 2);
+	sp->version = (uint16_t)be_get(f + 48, 2);
+	sp->cipher_suite = (uint16_t)be_get(f + 50, 2);
 	sp->session_id_len = (unsigned char)id_len;
 	memcpy(sp->session_id, f + 53, 32);
 	memcpy(sp->master_secret, f + 85, 48);
@@ -103,9 +90,9 @@ void session_store(const struct session_binding *b, const br_ssl_session_paramet
 	}
 	memcpy(f, SESSION_MAGIC, 8);
 	memcpy(f + 8, b->digest, 32);
-	put_be(f + 40, (unsigned long long)time(NULL), 8);
-	put_be(f + 48, sp->version, 2);
-	put_be(f + 50, sp->cipher_suite, 2);
+	be_put(f + 40, (unsigned long long)time(NULL), 8);
+	be_put(f + 48, sp->version, 2);
+	be_put(f + 50, sp->cipher_suite, 2);
 	f[52] = sp->session_id_len;
 	memset(f + 53, 0, 32);
 	memcpy(f + 53, sp->session_id, sp->session_id_len);

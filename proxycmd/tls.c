@@ -1,6 +1,8 @@
 #include "log.h"
+#include "clock.h"
 #include "tls.h"
 #include "pem.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -33,29 +35,7 @@ static const char *tls_alpn[] = { "http/1.1" };
 static char *read_file(const char *path, size_t *len)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TLS_FILE_MAX) {
-		errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
-		close(fd);
-		return NULL;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (buf && got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	if (buf)
-		buf[got] = '\0';
-	*len = got;
-	return buf;
+	return readfile_alloc(AT_FDCWD, path, 0, TLS_FILE_MAX, &st, len);
 }
 
 int tls_identity_load(struct tls_identity *id, const char *cert_path, const char *key_path)

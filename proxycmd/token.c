@@ -1,6 +1,8 @@
 #include "token.h"
 #include "log.h"
+#include "base64.h"
 #include "privfile.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,40 +36,6 @@ int token_chars_ok(const char *t)
 			return 0;
 	}
 	return 1;
-}
-
-/* base64url (or standard) value of c, or -1. */
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '-' || c == '+') return 62;
-	if (c == '_' || c == '/') return 63;
-	return -1;
-}
-
-/* Decode unpadded base64url; returns length or -1. */
-static long b64url_decode(const char *in, size_t len, unsigned char *out, size_t size)
-{
-	unsigned acc = 0, bits = 0;
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (in[i] == '=')
-			break;
-		int v = b64val((unsigned char)in[i]);
-		if (v < 0)
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n >= size)
-				return -1;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	return (long)n;
 }
 
 /* A tiny bounded JSON walker: enough to find a top-level member. */
@@ -226,7 +194,7 @@ int token_claims(const char *token, struct token_claims *c)
 	const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
 	if (!dot2)
 		return -1;
-	long n = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), payload, sizeof payload);
+	long n = base64_decode(BASE64_JWT, dot1 + 1, (size_t)(dot2 - dot1 - 1), payload, sizeof payload);
 	if (n <= 0 || json_members(payload, (size_t)n, visit_claims, c) < 0) {
 		memset(c, 0, sizeof *c);
 		c->iat = c->exp = -1;
@@ -259,31 +227,25 @@ static int read_token_file(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
-	size_t got = 0;
 	char extra;
+	ssize_t got = -1;
+	int e = EINVAL;
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	for (;;) {
-		ssize_t r = got < size - 1 ? read(fd, buf + got, size - 1 - got) : read(fd, &extra, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0)
-			break;
-		if (r < 0 || got == size - 1) {
-			int e = r < 0 ? errno : EFBIG;
-			close(fd);
-			explicit_bzero(buf, size);
-			errno = e;
-			return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		got = readfile_fd(fd, buf, size - 1);
+		e = errno;
+		if (got == (ssize_t)size - 1 && readfile_fd(fd, &extra, 1) != 0) {
+			got = -1;
+			e = EFBIG;
 		}
-		got += (size_t)r;
 	}
 	close(fd);
+	if (got < 0) {
+		explicit_bzero(buf, size);
+		errno = e;
+		return -1;
+	}
 	buf[got] = '\0';
 	return 0;
 }

@@ -1,8 +1,11 @@
 #include "trust.h"
+#include "bigendian.h"
 
 #include "log.h"
 #include "pem.h"
+#include "base64.h"
 #include "privfile.h"
+#include "readfile.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -124,22 +127,6 @@ static void out_put(struct out *o, const void *data, size_t n)
 	o->len += n;
 }
 
-/* Store v as n big-endian bytes. */
-static void put_be(unsigned char *b, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		b[i] = (unsigned char)(v >> (8 * (n - 1 - i)));
-}
-
-/* Read n (at most 4) big-endian bytes. */
-static uint32_t get_be(const unsigned char *b, size_t n)
-{
-	uint32_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
 /* Append one byte. */
 static void out_u8(struct out *o, unsigned v)
 {
@@ -155,7 +142,7 @@ static void out_bytes16(struct out *o, const void *data, size_t n)
 		o->failed = 1;
 		return;
 	}
-	put_be(b, n, 2);
+	be_put(b, n, 2);
 	out_put(o, b, 2);
 	out_put(o, data, n);
 }
@@ -164,7 +151,7 @@ static void out_bytes16(struct out *o, const void *data, size_t n)
 static void key_u64(br_sha256_context *h, uint64_t v)
 {
 	unsigned char b[8];
-	put_be(b, v, 8);
+	be_put(b, v, 8);
 	br_sha256_update(h, b, 8);
 }
 
@@ -316,46 +303,7 @@ static size_t add_pem(struct loader *l, const char *text, size_t len, const char
  * Returns NULL with errno (EINVAL: not a regular file). */
 static char *read_file(int dirfd, const char *name, struct stat *st, size_t *len)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	char *buf = NULL;
-	size_t got = 0;
-	int e;
-
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, st) < 0)
-		goto fail;
-	if (!S_ISREG(st->st_mode)) {
-		errno = EINVAL;
-		goto fail;
-	}
-	if ((uint64_t)st->st_size > MAX_SOURCE_FILE) {
-		errno = EFBIG;
-		goto fail;
-	}
-	buf = malloc((size_t)st->st_size + 1);
-	if (!buf)
-		goto fail;
-	while (got < (size_t)st->st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st->st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			goto fail;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*len = got;
-	return buf;
-fail:
-	e = errno;
-	free(buf);
-	close(fd);
-	errno = e;
-	return NULL;
+	return readfile_alloc(dirfd, name, 0, MAX_SOURCE_FILE, st, len);
 }
 
 /* A file source. Returns the certificates added (0 in a key-only pass),
@@ -512,7 +460,7 @@ static long do_ca_cert(struct loader *l, const char *b64)
 		log_error("--ca-cert: out of memory");
 		return -1;
 	}
-	n = pem_base64_decode(b64, len, text, len / 4 * 3 + 3);
+	n = base64_decode(BASE64_PEM, b64, len, text, len / 4 * 3 + 3);
 	if (n < 0) {
 		log_error("--ca-cert: not valid base64 (expected the base64 encoding of a PEM text)");
 		free(text);
@@ -695,7 +643,7 @@ static int take16(const unsigned char *blob, size_t len, size_t *p,
 {
 	if (len - *p < 2)
 		return -1;
-	*n = get_be(blob + *p, 2);
+	*n = be_get(blob + *p, 2);
 	*p += 2;
 	if (len - *p < *n)
 		return -1;
@@ -714,9 +662,9 @@ static int parse_blob(struct trust_store *ts, unsigned char *blob, size_t len,
 	size_t count, p = CACHE_HDR;
 
 	if (len < CACHE_HDR || memcmp(blob, CACHE_MAGIC, 8) != 0 ||
-	    get_be(blob + 8, 4) != CACHE_VERSION || memcmp(blob + 12, digest, 32) != 0)
+	    be_get(blob + 8, 4) != CACHE_VERSION || memcmp(blob + 12, digest, 32) != 0)
 		return -1;
-	count = get_be(blob + 44, 4);
+	count = be_get(blob + 44, 4);
 	if (count == 0 || count > (len - CACHE_HDR) / CACHE_MIN_ENTRY)
 		return -1;
 	tas = calloc(count, sizeof *tas);
@@ -811,9 +759,9 @@ static int load_sources(struct trust_store *ts, struct loader *l, const struct s
 	}
 	br_sha256_out(&l->key, digest);
 	memcpy(l->blob.p, CACHE_MAGIC, 8);
-	put_be(l->blob.p + 8, CACHE_VERSION, 4);
+	be_put(l->blob.p + 8, CACHE_VERSION, 4);
 	memcpy(l->blob.p + 12, digest, 32);
-	put_be(l->blob.p + 44, l->count, 4); /* < 2^32: MAX_CACHE bounds it */
+	be_put(l->blob.p + 44, l->count, 4); /* < 2^32: MAX_CACHE bounds it */
 	if (path) {
 		if (privfile_write(path, l->blob.p, l->blob.len) < 0)
 			log_debug(1, "trust: cannot write the anchor cache %s: %s", path, strerror(errno));

@@ -1,4 +1,5 @@
 #include "log.h"
+#include "clock.h"
 #include "tunnel.h"
 #include "net.h"
 

@@ -8,7 +8,7 @@
 #     ProxyCommand for a matching host and none for another, and a binary
 #     path or option value with blanks and quotes reaches the program as
 #     the right argv when the expanded command runs through sh -c;
-#   - every long option of --help, every exit code of proxycmd/log.h,
+#   - every long option of --help, every exit code of proxycmd/exitcode.h,
 #     every subcommand and every environment variable the code reads
 #     appear in the manual page and in the README (so docs cannot drift).
 # Needs mandoc and man-db (groff) besides the usual test packages.
@@ -137,8 +137,8 @@ for o in "${LONGOPTS[@]}"; do
 	ok "README Usage describes $o" grep -qE -- "$re" <<<"$README_USAGE"
 done
 
-mapfile -t CODES < <(grep -oE 'EXIT_[A-Z]+ *= *[0-9]+' "$ROOT/proxycmd/log.h" | grep -oE '[0-9]+$' | sort -n)
-is "${CODES[*]}" "0 1 2 3 4 5 6 7 8 9 10 11 12 13" "log.h defines exit codes 0..13"
+mapfile -t CODES < <(grep -oE 'EXIT_[A-Z]+ *= *[0-9]+' "$ROOT/proxycmd/exitcode.h" | grep -oE '[0-9]+$' | sort -n)
+is "${CODES[*]}" "0 1 2 3 4 5 6 7 8 9 10 11 12 13" "exitcode.h defines exit codes 0..13"
 MAN_EXIT=$(man_section "EXIT STATUS")
 README_EXIT=$(readme_section "$README" "Exit codes")
 for c in "${CODES[@]}"; do

@@ -3,7 +3,7 @@
 # against the real pom-proxy. Every case ends, within a bounded time (each
 # run is under `timeout`; the stalls under --connect-timeout 2), in either
 # the right bytes on stdout with exit 0 and nothing on stderr, or one clear
-# stderr line and the documented exit code (proxycmd/log.h) — the test says
+# stderr line and the documented exit code (proxycmd/exitcode.h) — the test says
 # which:
 #   answers that work: status line and headers in 1-byte TLS records (with
 #     and without the first tunnel bytes in the record of the header's last

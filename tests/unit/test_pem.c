@@ -2,6 +2,7 @@
  * cases) and PEM object scanning on canned text, every prefix of it, and
  * the system CA bundle cross-checked against the openssl CLI. */
 #include "pem.h"
+#include "base64.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 static const char *b64(const char *s)
 {
 	static unsigned char out[256];
-	long n = pem_base64_decode(s, strlen(s), out, sizeof out - 1);
+	long n = base64_decode(BASE64_PEM, s, strlen(s), out, sizeof out - 1);
 	if (n < 0)
 		return NULL;
 	out[n] = '\0';
@@ -52,14 +53,14 @@ static void test_b64_errors(void)
 	ok(b64("Zg==Zg==") == NULL, "data after padding");
 	ok(b64("Zm9v\xff") == NULL, "high byte");
 	{
-		long n = pem_base64_decode("Zm9v\0Zg==", 9, out, sizeof out);
+		long n = base64_decode(BASE64_PEM, "Zm9v\0Zg==", 9, out, sizeof out);
 		is_int(n, -1, "embedded NUL is an invalid character");
 	}
-	is_int(pem_base64_decode("Zm9vYmFy", 8, out, 6), 6, "exact output size");
-	is_int(pem_base64_decode("Zm9vYmFy", 8, out, 5), -1, "output one byte short");
-	is_int(pem_base64_decode("Zm9vYg==", 8, out, 3), -1, "output short for tail");
-	is_int(pem_base64_decode("Zg==", 4, out, 0), -1, "zero-size output");
-	is_int(pem_base64_decode("", 0, NULL, 0), 0, "empty input, no output buffer");
+	is_int(base64_decode(BASE64_PEM, "Zm9vYmFy", 8, out, 6), 6, "exact output size");
+	is_int(base64_decode(BASE64_PEM, "Zm9vYmFy", 8, out, 5), -1, "output one byte short");
+	is_int(base64_decode(BASE64_PEM, "Zm9vYg==", 8, out, 3), -1, "output short for tail");
+	is_int(base64_decode(BASE64_PEM, "Zg==", 4, out, 0), -1, "zero-size output");
+	is_int(base64_decode(BASE64_PEM, "", 0, NULL, 0), 0, "empty input, no output buffer");
 }
 
 /* Random bytes through a reference encoder written here and back. */
@@ -84,7 +85,7 @@ static void test_b64_roundtrip(void)
 			enc[e++] = i + 1 < len ? al[v >> 6 & 63] : '=';
 			enc[e++] = i + 2 < len ? al[v & 63] : '=';
 		}
-		long n = pem_base64_decode(enc, e, dec, len);
+		long n = base64_decode(BASE64_PEM, enc, e, dec, len);
 		if (n != (long)len || memcmp(src, dec, len) != 0)
 			bad++;
 	}
@@ -135,6 +136,25 @@ static const char canned[] =
 	"-----BEGIN X509 CERTIFICATE-----\r\n"
 	"YmFy\r\n"
 	"-----END X509 CERTIFICATE-----";
+
+/* The JWT variant and the encoder of base64.h. */
+static void test_b64_jwt_and_encode(void)
+{
+	unsigned char out[16];
+	char enc[16];
+	is_int(base64_decode(BASE64_JWT, "-_-_", 4, out, sizeof out), 3, "JWT: '-' and '_' digits");
+	ok(memcmp(out, "\xfb\xff\xbf", 3) == 0, "JWT: '-_-_' is fb ff bf, as '+/+/'");
+	is_int(base64_decode(BASE64_JWT, "Zm9vYg", 6, out, sizeof out), 4, "JWT: unpadded tail");
+	is_int(base64_decode(BASE64_JWT, "Zg==junk", 8, out, sizeof out), 1, "JWT: the data ends at '='");
+	is_int(base64_decode(BASE64_JWT, "Zm 9v", 5, out, sizeof out), -1, "JWT: no white space");
+	is_int(base64_decode(BASE64_JWT, "Zm9vY", 5, out, sizeof out), -1, "JWT: lone digit");
+	ok(base64_encode((const unsigned char *)"fo", 2, enc, sizeof enc) == 0 &&
+	   strcmp(enc, "Zm8=") == 0, "encode: 'fo' is Zm8=");
+	ok(base64_encode((const unsigned char *)"\xfb\xff\xbf", 3, enc, sizeof enc) == 0 &&
+	   strcmp(enc, "+/+/") == 0, "encode: the standard alphabet");
+	is_int(base64_encode((const unsigned char *)"foob", 4, enc, 9), 0, "encode: exact size (8 + NUL)");
+	is_int(base64_encode((const unsigned char *)"foob", 4, enc, 8), -1, "encode: one byte short");
+}
 
 static void test_pem_canned(void)
 {
@@ -272,6 +292,7 @@ int main(void)
 	test_rfc4648();
 	test_b64_errors();
 	test_b64_roundtrip();
+	test_b64_jwt_and_encode();
 	test_pem_canned();
 	test_pem_prefixes();
 	test_system_bundle();

@@ -2,6 +2,7 @@
  * both ways with checksums (1-byte writes, mixed sizes, 64 MiB bulk), and
  * each way a session ends. Also the plain-TCP variant. */
 #include "log.h"
+#include "clock.h"
 #include "splice.h"
 #include "tap.h"
 #include "testtls.h"
