@@ -304,7 +304,8 @@ static int run_login(const struct options *o)
 	if (token_env_set())
 		log_warn("a POM_PROXY_SERVICE_ACCOUNT variable is set: tunnels send that token, "
 			 "not the one this sign-in stores");
-	if (token_find(token_buf, sizeof token_buf, &none, authority, &src) < 0 || src != TOKEN_CACHE)
+	if (token_find(token_buf, sizeof token_buf, &none, authority, &src) != EXIT_OK ||
+	    src != TOKEN_CACHE)
 		token_buf[0] = '\0';
 	static char fresh[TOKEN_MAX + 1];
 	enum pom_exit code = login_obtain(&d, &lo, token_buf[0] ? token_buf : NULL, fresh,
@@ -468,9 +469,10 @@ int main(int argc, char **argv)
 	}
 
 	struct fwdproxy fwd;
-	int via = fwdproxy_select(&fwd, o.proxy, o.proxy_cred_file, &d);
-	if (via < 0)
-		return EXIT_USAGE;
+	int via;
+	enum pom_exit sel = fwdproxy_select(&fwd, o.proxy, o.proxy_cred_file, &d, &via);
+	if (sel != EXIT_OK)
+		return sel;
 	if (via)
 		rc.fwd = &fwd;
 

@@ -1,10 +1,14 @@
 /* exitcode: how pom-proxy ends, one code per class of failure (the
  * README, --help and the man page document them; tests/docs.t checks).
  *
- * The convention for a failure: the function that meets it says it in one
- * log_error line and returns its class as an enum pom_exit (results, if
- * any, go through out-parameters); the callers above pass the class up
- * without a second message, and main() exits with it. */
+ * Two conventions for a failure, by who reports it:
+ *   - a function that reports its own failure (net_connect, fwdproxy_*,
+ *     token_find, tunnel_open, the relay) says it in one log_error line
+ *     and returns its class as an enum pom_exit, its results going
+ *     through out-parameters; callers pass the class up without a second
+ *     message, and main() exits with it;
+ *   - a helper that leaves the words to its caller (files, caches,
+ *     parsers) returns -1 with errno, taken at the call that failed. */
 #ifndef POM_EXITCODE_H
 #define POM_EXITCODE_H
 

@@ -118,14 +118,15 @@ int fwdproxy_read_credentials(const char *path, char *out, size_t size)
 	return 0;
 }
 
-int fwdproxy_select(struct fwdproxy *fp, const char *flag, const char *cred_file,
-		    const struct dest *target)
+enum pom_exit fwdproxy_select(struct fwdproxy *fp, const char *flag, const char *cred_file,
+			      const struct dest *target, int *via)
 {
 	const char *url = flag;
 	const char *what = "--proxy";
 	char err[256], creds[512] = "", hostport[DEST_HOST_MAX + 16], full[DEST_HOST_MAX + 32];
 
 	memset(fp, 0, sizeof *fp);
+	*via = 0;
 	if (!url) {
 		url = target->tls ? env2("https_proxy", "HTTPS_PROXY") : env2("http_proxy", NULL);
 		what = target->tls ? "https_proxy" : "http_proxy";
@@ -136,11 +137,11 @@ int fwdproxy_select(struct fwdproxy *fp, const char *flag, const char *cred_file
 		const char *np = env2("no_proxy", "NO_PROXY");
 		if (url && np && fwdproxy_no_proxy_match(np, target->proxy_host)) {
 			log_debug(1, "no_proxy matches %s: connecting directly", target->proxy_host);
-			return 0;
+			return EXIT_OK;
 		}
 	}
 	if (!url || !*url || strcmp(url, "-") == 0)
-		return 0;
+		return EXIT_OK;
 
 	/* scheme://[user:pass@]host[:port][/] */
 	const char *sep = strstr(url, "://");
@@ -152,7 +153,7 @@ int fwdproxy_select(struct fwdproxy *fp, const char *flag, const char *cred_file
 			tls = 1;
 		else if (!(sl == 4 && strncasecmp(url, "http", 4) == 0)) {
 			log_error("%s: unsupported forward proxy scheme (use http:// or https://)", what);
-			return -1;
+			return EXIT_USAGE;
 		}
 	}
 	size_t auth_end = strcspn(rest, "/?#");
@@ -162,14 +163,14 @@ int fwdproxy_select(struct fwdproxy *fp, const char *flag, const char *cred_file
 		    !strchr(creds, ':')) {
 			explicit_bzero(creds, sizeof creds);
 			log_error("%s: credentials in the URL must be user:password", what);
-			return -1;
+			return EXIT_USAGE;
 		}
 		rest = at + 1;
 		auth_end = strcspn(rest, "/?#");
 	}
 	if (auth_end >= sizeof hostport) {
 		log_error("%s: forward proxy URL too long", what);
-		return -1;
+		return EXIT_USAGE;
 	}
 	memcpy(hostport, rest, auth_end);
 	hostport[auth_end] = '\0';
@@ -180,19 +181,19 @@ int fwdproxy_select(struct fwdproxy *fp, const char *flag, const char *cred_file
 	if (dest_parse_proxy(&fp->d, full, err, sizeof err) < 0) {
 		explicit_bzero(creds, sizeof creds);
 		log_error("%s: %s", what, err);
-		return -1;
+		return EXIT_USAGE;
 	}
 	if (cred_file && !at && fwdproxy_read_credentials(cred_file, creds, sizeof creds) < 0) {
 		log_error("cannot read forward proxy credentials from %s: %s", cred_file,
 			  errno == EINVAL ? "expected user:password" : strerror(errno));
 		explicit_bzero(creds, sizeof creds);
-		return -1;
+		return EXIT_USAGE;
 	}
 	if (creds[0] && base64_encode((unsigned char *)creds, strlen(creds), fp->basic,
 				   sizeof fp->basic) < 0) {
 		explicit_bzero(creds, sizeof creds);
 		log_error("forward proxy credentials are too long");
-		return -1;
+		return EXIT_USAGE;
 	}
 	explicit_bzero(creds, sizeof creds);
 	snprintf(fp->d.dest_host, sizeof fp->d.dest_host, "%s", target->proxy_host);
@@ -202,55 +203,55 @@ int fwdproxy_select(struct fwdproxy *fp, const char *flag, const char *cred_file
 	snprintf(fp->shown, sizeof fp->shown, "%s://%s", tls ? "https" : "http", a);
 	log_debug(1, "forward proxy %s (from %s)%s", fp->shown, what,
 		  fp->basic[0] ? " with credentials" : "");
-	return 1;
+	*via = 1;
+	return EXIT_OK;
 }
 
-int fwdproxy_open(const struct fwdproxy *fp, const struct tls_params *tls, int timeout_ms,
-		  struct tls_client *t, struct splice_plain *plain, enum pom_exit *code)
+enum pom_exit fwdproxy_open(const struct fwdproxy *fp, const struct tls_params *tls,
+			    int timeout_ms, struct tls_client *t, struct splice_plain *plain,
+			    int *fd)
 {
+	enum pom_exit code;
 	struct tunnel ft;
 	struct tunnel_config c = { &fp->d, NULL, tls, timeout_ms, NULL,
 				   fp->basic[0] ? fp->basic : NULL, -1 };
 	ft.tls = t;
 	ft.plain = plain;
-	*code = tunnel_open(&ft, &c);
-	if (*code != EXIT_OK)
-		return -1;
+	code = tunnel_open(&ft, &c);
+	if (code != EXIT_OK)
+		return code;
 	if (ft.resp.status != 200) {
 		char target[DEST_HOST_MAX + 8];
 		dest_authority(target, sizeof target, fp->d.dest_host, fp->d.dest_port);
 		log_error("cannot reach %s through forward proxy %s: it answered %d %s%s",
 			  target, fp->shown, ft.resp.status,
 			  ft.resp.reason, ft.resp.status == 407 ? " (wrong or missing credentials)" : "");
-		*code = EXIT_CONNECT;
 		tunnel_close(&ft);
-		return -1;
+		return EXIT_CONNECT;
 	}
 	if (!fp->d.tls) {
 		if (plain->down_len) {
 			log_error("forward proxy %s sent data before the TLS handshake", fp->shown);
-			*code = EXIT_PROTOCOL;
 			tunnel_close(&ft);
-			return -1;
+			return EXIT_PROTOCOL;
 		}
-		return ft.fd;
+		*fd = ft.fd;
+		return EXIT_OK;
 	}
 	/* https forward proxy: a helper process carries the outer TLS session */
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
 		log_error("cannot create a socket pair: %s", strerror(errno));
-		*code = EXIT_LOCAL;
 		tunnel_close(&ft);
-		return -1;
+		return EXIT_LOCAL;
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		log_error("cannot start the forward proxy helper: %s", strerror(errno));
-		*code = EXIT_LOCAL;
 		close(sp[0]);
 		close(sp[1]);
 		tunnel_close(&ft);
-		return -1;
+		return EXIT_LOCAL;
 	}
 	if (pid == 0) {
 		static volatile sig_atomic_t never;
@@ -268,5 +269,6 @@ int fwdproxy_open(const struct fwdproxy *fp, const struct tls_params *tls, int t
 	close(sp[1]);
 	close(ft.fd);
 	log_debug(1, "through forward proxy %s (TLS, helper process %d)", fp->shown, (int)pid);
-	return sp[0];
+	*fd = sp[0];
+	return EXIT_OK;
 }

@@ -30,18 +30,20 @@ struct fwdproxy {
  * no_proxy/NO_PROXY matches the Pomerium host ("*", host names and domain
  * suffixes, IP addresses, CIDR ranges). Credentials come from the URL's
  * user information (percent-decoded) or from cred_file ("user:password",
- * one line). Returns 1 with fp filled, 0 when the connection is direct,
- * -1 after log_error for a bad URL or credentials file. Never logs
- * credentials. */
-int fwdproxy_select(struct fwdproxy *fp, const char *flag, const char *cred_file,
-		    const struct dest *target);
+ * one line). Returns EXIT_OK with *via 1 and fp filled, or *via 0 when
+ * the connection is direct; EXIT_USAGE after one log_error line for a bad
+ * URL or credentials file. Never logs credentials. */
+enum pom_exit fwdproxy_select(struct fwdproxy *fp, const char *flag, const char *cred_file,
+			      const struct dest *target, int *via);
 
-/* Open a connection to target's proxy through fp: returns a descriptor
- * ready for the TLS handshake with Pomerium, or -1 with *code set after
- * one log_error line. tls holds the trust settings for an https:// forward
- * proxy; t and plain are storage for the forward proxy's own tunnel. */
-int fwdproxy_open(const struct fwdproxy *fp, const struct tls_params *tls, int timeout_ms,
-		  struct tls_client *t, struct splice_plain *plain, enum pom_exit *code);
+/* Open a connection to target's proxy through fp: EXIT_OK with a
+ * descriptor ready for the TLS handshake with Pomerium in *fd, or an exit
+ * class after one log_error line. tls holds the trust settings for an
+ * https:// forward proxy; t and plain are storage for the forward proxy's
+ * own tunnel. */
+enum pom_exit fwdproxy_open(const struct fwdproxy *fp, const struct tls_params *tls,
+			    int timeout_ms, struct tls_client *t, struct splice_plain *plain,
+			    int *fd);
 
 /* Read "user:password" (the first line of the file at path) into out.
  * Returns 0, or -1 with errno (EINVAL when there is no ':'). The caller

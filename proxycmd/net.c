@@ -80,16 +80,16 @@ static int start_connect(const struct addrinfo *a)
 	return fd;
 }
 
-int net_connect(const char *host, unsigned port, int timeout_ms,
-		char *peer, size_t peer_size, enum pom_exit *code)
+enum pom_exit net_connect(const char *host, unsigned port, int timeout_ms, int *fd_out,
+			  char *peer, size_t peer_size)
 {
+	enum pom_exit code = EXIT_CONNECT;
 	struct addrinfo hints, *res = NULL, *addrs[NET_MAX_ADDRS];
 	struct pollfd pfd[NET_MAX_ADDRS];
 	size_t idx[NET_MAX_ADDRS];
 	char portstr[8];
 	int last_err = 0, winner = -1;
 
-	*code = EXIT_CONNECT;
 	size_t last_idx = 0;
 
 	memset(&hints, 0, sizeof hints);
@@ -101,18 +101,18 @@ int net_connect(const char *host, unsigned port, int timeout_ms,
 	log_debug(2, "resolving %s", host);
 	int gai = getaddrinfo(host, portstr, &hints, &res);
 	if (gai != 0) {
-		*code = (gai == EAI_SYSTEM || gai == EAI_MEMORY) ? EXIT_LOCAL : EXIT_DNS;
+		code = (gai == EAI_SYSTEM || gai == EAI_MEMORY) ? EXIT_LOCAL : EXIT_DNS;
 		log_error("cannot resolve proxy host %s: %s", host,
 			  gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
-		return -1;
+		return code;
 	}
 	size_t n = order_addrs(res, addrs), started = 0, pending = 0;
 	log_debug(1, "resolved %s: %zu address%s", host, n, n == 1 ? "" : "es");
 	if (n == 0) {
 		freeaddrinfo(res);
-		*code = EXIT_DNS;
+		code = EXIT_DNS;
 		log_error("cannot resolve proxy host %s: no IPv4 or IPv6 address", host);
-		return -1;
+		return code;
 	}
 
 	long deadline = monotonic_ms() + timeout_ms, next_start = 0;
@@ -131,7 +131,7 @@ int net_connect(const char *host, unsigned port, int timeout_ms,
 				last_idx = started;
 				if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 				    errno == ENOMEM) {
-					*code = EXIT_LOCAL;
+					code = EXIT_LOCAL;
 					break;
 				}
 			} else {
@@ -152,7 +152,7 @@ int net_connect(const char *host, unsigned port, int timeout_ms,
 		int r = poll(pfd, pending, (int)(wait < 0 ? 0 : wait));
 		if (r < 0 && errno != EINTR) {
 			last_err = errno;
-			*code = EXIT_LOCAL;
+			code = EXIT_LOCAL;
 			break;
 		}
 		for (size_t i = 0; r > 0 && i < pending;) {
@@ -184,13 +184,14 @@ int net_connect(const char *host, unsigned port, int timeout_ms,
 		int one = 1;
 		setsockopt(winner, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		freeaddrinfo(res);
-		return winner;
+		*fd_out = winner;
+		return EXIT_OK;
 	}
 	char a[64];
 	net_format_addr(addrs[last_idx]->ai_addr, a, sizeof a);
 	freeaddrinfo(res);
-	if (*code != EXIT_LOCAL)
-		*code = EXIT_CONNECT;
+	if (code != EXIT_LOCAL)
+		code = EXIT_CONNECT;
 	if (last_err == 0 || monotonic_ms() >= deadline)
 		log_error("cannot connect to proxy %s port %u: timed out after %d ms",
 			  host, port, timeout_ms);
@@ -200,5 +201,5 @@ int net_connect(const char *host, unsigned port, int timeout_ms,
 	else
 		log_error("cannot connect to proxy %s port %u (%s): %s", host, port, a,
 			  strerror(last_err));
-	return -1;
+	return code;
 }

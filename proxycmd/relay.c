@@ -38,12 +38,11 @@ static void setup_signals(sigset_t *wait_mask)
 static enum pom_exit open_tunnel(const struct relay_config *c, struct tunnel *t,
 				 struct tunnel_config *cfg)
 {
-	enum pom_exit code;
 	cfg->via_fd = -1;
 	if (c->fwd) {
-		cfg->via_fd = fwdproxy_open(c->fwd, &c->tls, c->timeout_ms, &fwd_tls_storage,
-					    &fwd_plain_storage, &code);
-		if (cfg->via_fd < 0)
+		enum pom_exit code = fwdproxy_open(c->fwd, &c->tls, c->timeout_ms, &fwd_tls_storage,
+						   &fwd_plain_storage, &cfg->via_fd);
+		if (code != EXIT_OK)
 			return code;
 	}
 	return tunnel_open(t, cfg);
@@ -108,9 +107,9 @@ int relay_run(const struct relay_config *c, int local_in, int local_out)
 	struct tunnel t;
 
 	dest_authority(authority, sizeof authority, d->proxy_host, d->proxy_port);
-	int found = token_find(token_buf, sizeof token_buf, &c->token, authority, &src);
-	if (found < 0)
-		return found == -2 ? EXIT_SIGNIN : EXIT_USAGE; /* expired: sign-in class */
+	enum pom_exit found = token_find(token_buf, sizeof token_buf, &c->token, authority, &src);
+	if (found != EXIT_OK)
+		return found;
 	log_debug(1, "token: %s", src == TOKEN_NONE ? "none" : token_source_name(src));
 
 	struct tunnel_config cfg = { d, src == TOKEN_NONE ? NULL : token_buf, &c->tls,

@@ -250,31 +250,32 @@ static int read_token_file(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-/* Check an explicitly given token; logs and returns -1 if unusable. */
-static int check_explicit(char *buf, const char *what)
+/* Check an explicitly given token: EXIT_OK, or after one log_error line
+ * EXIT_USAGE (unusable) or EXIT_SIGNIN (expired). */
+static enum pom_exit check_explicit(char *buf, const char *what)
 {
 	trim(buf);
 	if (!*buf) {
 		log_error("%s: the token is empty", what);
-		return -1;
+		return EXIT_USAGE;
 	}
 	if (!token_chars_ok(buf)) {
 		log_error("%s: the token contains characters a JWT cannot have", what);
-		return -1;
+		return EXIT_USAGE;
 	}
 	if (token_expired(buf, (long long)time(NULL))) {
 		log_error("%s: the token has expired (its exp claim is in the past)", what);
-		return -2;
+		return EXIT_SIGNIN;
 	}
-	return 0;
+	return EXIT_OK;
 }
 
-static int copy_token(char *buf, size_t size, const char *t, const char *what)
+static enum pom_exit copy_token(char *buf, size_t size, const char *t, const char *what)
 {
 	size_t n = strlen(t);
 	if (n >= size || n > TOKEN_MAX) {
 		log_error("%s: the token is too long", what);
-		return -1;
+		return EXIT_USAGE;
 	}
 	memcpy(buf, t, n + 1);
 	return check_explicit(buf, what);
@@ -316,7 +317,7 @@ int token_env_set(void)
 	return (a && *a) || (b && *b);
 }
 
-int token_find(char *buf, size_t size, const struct token_options *o,
+enum pom_exit token_find(char *buf, size_t size, const struct token_options *o,
 	       const char *authority, enum token_source *src)
 {
 	static int warned; /* a process warns about an unusable cache file once */
@@ -343,7 +344,7 @@ int token_find(char *buf, size_t size, const struct token_options *o,
 			log_error("cannot read service account token file %s: %s", file,
 				  errno == EINVAL ? "not a regular file" :
 				  errno == EFBIG ? "too large for a token" : strerror(errno));
-			return -1;
+			return EXIT_USAGE;
 		}
 		return check_explicit(buf, file);
 	}
@@ -352,7 +353,7 @@ int token_find(char *buf, size_t size, const struct token_options *o,
 	if (token_cache_path(path, sizeof path, authority, 0) < 0) {
 		/* a sign-in, which needs the cache, says it if it comes to that */
 		log_debug(1, "not using the token cache: %s", privfile_strerror(errno));
-		return 0;
+		return EXIT_OK;
 	}
 	ssize_t n = privfile_read(path, buf, size - 1);
 	if (n < 0) {
@@ -365,7 +366,7 @@ int token_find(char *buf, size_t size, const struct token_options *o,
 		else
 			log_debug(1, "no cached token for %s", authority);
 		buf[0] = '\0';
-		return 0;
+		return EXIT_OK;
 	}
 	buf[n] = '\0';
 	trim(buf);
@@ -373,14 +374,14 @@ int token_find(char *buf, size_t size, const struct token_options *o,
 		if (!warned++)
 			log_warn("ignoring cached token %s: it is not a token", path);
 		buf[0] = '\0';
-		return 0;
+		return EXIT_OK;
 	}
 	if (token_expired(buf, (long long)time(NULL))) {
 		log_debug(1, "cached token for %s has expired; not sending it", authority);
 		buf[0] = '\0';
-		return 0;
+		return EXIT_OK;
 	}
 	*src = TOKEN_CACHE;
 	log_debug(1, "using the cached token for %s", authority);
-	return 0;
+	return EXIT_OK;
 }

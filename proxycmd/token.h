@@ -9,6 +9,7 @@
 #define POM_TOKEN_H
 
 #include <stddef.h>
+#include "exitcode.h"
 
 #define TOKEN_MAX 16384
 
@@ -29,13 +30,13 @@ struct token_options {
 /* Find the token for the proxy "host:port" (authority) and copy it into
  * buf (size > TOKEN_MAX recommended). Sets *src (TOKEN_NONE with buf ""
  * when there is none). An explicitly named source that cannot be read,
- * is empty or holds invalid characters is an error: returns -1 after one
- * log_error line; one that has expired returns -2 after one line. A cache
- * file that is unusable (garbage, a symlink, not private) is skipped with
- * a warning (once per process), an expired one with a log_debug line;
- * buf must hold more than one byte.
- * Returns 0 otherwise. Never logs the token itself. */
-int token_find(char *buf, size_t size, const struct token_options *o,
+ * is empty or holds invalid characters is an error: EXIT_USAGE after one
+ * log_error line; one that has expired, EXIT_SIGNIN after one line. A
+ * cache file that is unusable (garbage, a symlink, not private) is skipped
+ * with a warning (once per process), an expired one with a log_debug
+ * line; buf must hold more than one byte.
+ * Returns EXIT_OK otherwise. Never logs the token itself. */
+enum pom_exit token_find(char *buf, size_t size, const struct token_options *o,
 	       const char *authority, enum token_source *src);
 
 /* Put the cache file path for authority in buf. With create != 0 the

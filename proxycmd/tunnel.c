@@ -23,10 +23,22 @@ static const char *proxy_name(const struct dest *d)
 	return buf;
 }
 
-/* Report a failed pump during the handshake or the CONNECT exchange. */
+/* Where a TLS tunnel's opening stopped, for the message and the class. */
+enum tunnel_phase { PHASE_HANDSHAKE, PHASE_REQUEST, PHASE_ANSWER };
+
+static const char *const phase_names[] = {
+	[PHASE_HANDSHAKE] = "the TLS handshake",
+	[PHASE_REQUEST] = "the CONNECT request",
+	[PHASE_ANSWER] = "its answer to CONNECT",
+};
+
+/* Report a failed pump during the handshake or the CONNECT exchange; the
+ * pump's errno is taken first, before anything else can change it. */
 static enum pom_exit pump_failure(struct tunnel *t, const struct dest *d, enum tls_pump_result r,
-				  const char *phase, int timeout_ms)
+				  enum tunnel_phase ph, int timeout_ms)
 {
+	int io_errno = errno;
+	const char *phase = phase_names[ph];
 	int err = br_ssl_engine_last_error(tls_engine(t->tls));
 	if (t->tls->trust_failed)
 		return EXIT_LOCAL; /* the trust store said why */
@@ -37,8 +49,8 @@ static enum pom_exit pump_failure(struct tunnel *t, const struct dest *d, enum t
 	if (err == 0) {
 		/* the proxy hung up (TCP EOF, reset, or a clean close_notify) */
 		log_error("proxy %s closed the connection during %s%s%s", proxy_name(d), phase,
-			  r == TLS_PUMP_IOERR ? ": " : "", r == TLS_PUMP_IOERR ? strerror(errno) : "");
-		return strcmp(phase, "the TLS handshake") == 0 ? EXIT_TLS : EXIT_PROTOCOL;
+			  r == TLS_PUMP_IOERR ? ": " : "", r == TLS_PUMP_IOERR ? strerror(io_errno) : "");
+		return ph == PHASE_HANDSHAKE ? EXIT_TLS : EXIT_PROTOCOL;
 	}
 	enum pom_exit code = tls_error_exit(err);
 	log_error("%s with proxy %s failed: %s", code == EXIT_VERIFY ? "certificate verification" : "TLS",
@@ -57,7 +69,7 @@ static enum pom_exit exchange_tls(struct tunnel *t, const struct dest *d, const 
 
 	while (off < req_len) {
 		if ((r = tls_pump_until(eng, t->fd, BR_SSL_SENDAPP, deadline)) != TLS_PUMP_OK)
-			return pump_failure(t, d, r, "the CONNECT request", timeout_ms);
+			return pump_failure(t, d, r, PHASE_REQUEST, timeout_ms);
 		buf = br_ssl_engine_sendapp_buf(eng, &len);
 		if (len > req_len - off)
 			len = req_len - off;
@@ -68,7 +80,7 @@ static enum pom_exit exchange_tls(struct tunnel *t, const struct dest *d, const 
 	br_ssl_engine_flush(eng, 0);
 	while (t->resp.state == HTTP_MORE) {
 		if ((r = tls_pump_until(eng, t->fd, BR_SSL_RECVAPP, deadline)) != TLS_PUMP_OK)
-			return pump_failure(t, d, r, "its answer to CONNECT", timeout_ms);
+			return pump_failure(t, d, r, PHASE_ANSWER, timeout_ms);
 		buf = br_ssl_engine_recvapp_buf(eng, &len);
 		/* ack only the header bytes: the rest is tunnel data */
 		size_t used = http_parser_feed(&t->resp, buf, len);
@@ -84,6 +96,7 @@ static enum pom_exit exchange_plain(struct tunnel *t, const struct dest *d, cons
 {
 	struct splice_plain *p = t->plain;
 	size_t off = 0;
+	int err; /* errno of the read or write that failed, 0 at end of file */
 	memset(p, 0, sizeof *p);
 	while (off < req_len || t->resp.state == HTTP_MORE) {
 		struct pollfd pfd = { t->fd, off < req_len ? POLLOUT : POLLIN, 0 };
@@ -98,16 +111,20 @@ static enum pom_exit exchange_plain(struct tunnel *t, const struct dest *d, cons
 			ssize_t w = write(t->fd, req + off, req_len - off);
 			if (w < 0 && (errno == EAGAIN || errno == EINTR))
 				continue;
-			if (w <= 0)
+			if (w <= 0) {
+				err = w < 0 ? errno : 0;
 				goto closed;
+			}
 			off += (size_t)w;
 			continue;
 		}
 		ssize_t rd = read(t->fd, p->down, sizeof p->down);
 		if (rd < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
-		if (rd <= 0)
+		if (rd <= 0) {
+			err = rd < 0 ? errno : 0;
 			goto closed;
+		}
 		size_t used = http_parser_feed(&t->resp, p->down, (size_t)rd);
 		p->down_off = used;
 		p->down_len = (size_t)rd - used;
@@ -115,7 +132,7 @@ static enum pom_exit exchange_plain(struct tunnel *t, const struct dest *d, cons
 	return EXIT_OK;
 closed:
 	log_error("proxy %s closed the connection before answering CONNECT%s%s",
-		  proxy_name(d), errno ? ": " : "", errno ? strerror(errno) : "");
+		  proxy_name(d), err ? ": " : "", err ? strerror(err) : "");
 	return EXIT_PROTOCOL;
 }
 
@@ -130,9 +147,10 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 	if (c->via_fd >= 0) {
 		t->fd = c->via_fd;
 	} else {
-		t->fd = net_connect(d->proxy_host, d->proxy_port, c->timeout_ms, peer, sizeof peer,
-				    &code);
-		if (t->fd < 0)
+		t->fd = -1;
+		code = net_connect(d->proxy_host, d->proxy_port, c->timeout_ms, &t->fd, peer,
+				   sizeof peer);
+		if (code != EXIT_OK)
 			return code;
 		log_debug(1, "connected to %s (%s) in %ld ms", d->proxy_host, peer,
 			  monotonic_ms() - t0);
@@ -164,7 +182,7 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 			if (p.resume)
 				session_forget(c->session);
 			explicit_bzero(&offer, sizeof offer);
-			code = pump_failure(t, d, r, "the TLS handshake", c->timeout_ms);
+			code = pump_failure(t, d, r, PHASE_HANDSHAKE, c->timeout_ms);
 			goto fail;
 		}
 		br_ssl_engine_get_session_parameters(tls_engine(t->tls), &sp);

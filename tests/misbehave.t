@@ -165,6 +165,20 @@ fails 13 'closed the connection .*answer to connect.*reset' "a TCP reset instead
 	--reset-before-answer
 like "$(grep '^CONNECT echo' "$DOUBLE_LOG")" 'CONNECT echo\.test:7 reset token=yes' "  (the double read the CONNECT, then reset)"
 
+# a plain http:// proxy that takes the request and closes: the message
+# says so and names no error (the EOF has none; the errno left over from
+# the connect's EINPROGRESS once showed up here)
+spawn closer python3 -c 'import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+c, _ = s.accept(); c.recv(65536); c.close()' "$T/closer.port"
+wait_file "$T/closer.port" || bail "the closing server did not start"
+run_pp --connect-timeout 5 "http://127.0.0.1:$(cat "$T/closer.port")/echo.test:7"
+is "$RC" 13 "a plain proxy that closes after the request: exit 13"
+last=$(tail -n 1 "$T/pp.err")
+like "$last" '^pom-proxy: proxy 127\.0\.0\.1:[0-9]+ closed the connection before answering CONNECT$' \
+	"  one line that says so, with no stale error after it"
+
 # ------------------------------------------------------------ the handshake
 fails 13 'did not complete the tls handshake within 2000 ms' \
 	"no answer to the ClientHello (--connect-timeout 2)" --stall-handshake 0
