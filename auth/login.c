@@ -102,7 +102,7 @@ static int fresh_cached(const char *authority, const char *refused, char *token,
 	enum token_source src;
 	if (token_env_set())
 		return 0; /* token_find would not look at the cache */
-	if (token_find(token, size, &none, authority, &src) < 0 || src != TOKEN_CACHE)
+	if (token_find(token, size, &none, authority, &src) != EXIT_OK || src != TOKEN_CACHE)
 		return 0;
 	return !(refused && strcmp(token, refused) == 0);
 }
@@ -150,7 +150,8 @@ static void nap(int ms, const sigset_t *wait_mask)
 }
 
 /* We hold the lock: sign in. Returns EXIT_OK with the token, or a class
- * with the failure already reported and summarised in why. */
+ * with the failure already reported and summed up in st->message (what
+ * the processes waiting on the lock will show). */
 static enum pom_exit sign_in(const struct dest *d, const struct login_options *o,
 			     const char *authority, const char *state_path, struct state *st,
 			     char *token, size_t size, long deadline, const sigset_t *wait_mask)

@@ -17,7 +17,7 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print a diagnostic line when log_level >= level, prefixed with the time
- * in milliseconds since the process started ("pom-proxy: [  1.234] ..."). */
+ * in milliseconds since log_clock_start() ("pom-proxy: [   1.234 ms] ..."). */
 void log_debug(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* log_error(...) then exit(code). */

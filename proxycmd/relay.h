@@ -38,7 +38,7 @@ struct relay_config {
  * socket), its EOF ends the session (see splice.h). Until the splice starts, SIGINT, SIGTERM
  * and SIGHUP keep their current disposition (a sign-in catches them
  * itself); during the splice they end the session cleanly. Returns the
- * process exit code (see log.h), after one log_error line on failure. */
+ * process exit code (see exitcode.h), after one log_error line on failure. */
 int relay_run(const struct relay_config *c, int local_in, int local_out);
 
 #endif

@@ -3,7 +3,9 @@
  * Four descriptors (local in, local out, network in, network out) so that
  * stdio mode (0, 1, sock, sock), listener mode (conn, conn, sock, sock)
  * and tests (pipes, socketpairs) run the same code. All four must be
- * non-blocking. No heap is used; the only buffer is the engine's.
+ * non-blocking. No heap is used: besides the engine's buffers there is one
+ * 64 KiB stage on the stack for local input (a pipe's worth per read(),
+ * handed to the engine a record at a time).
  *
  * End-of-session policy:
  *  - local input EOF: stop reading it, flush what the engine holds, keep

@@ -102,7 +102,7 @@ enum tls_pump_result {
 /* Drive the engine's record I/O on the non-blocking socket fd until its
  * state has one of the bits in want (e.g. BR_SSL_SENDAPP once the
  * handshake is done), it closes, the peer hangs up, or the monotonic
- * clock (monotonic_ms, log.h) reaches deadline_ms. Application data is not moved. */
+ * clock (monotonic_ms, clock.h) reaches deadline_ms. Application data is not moved. */
 enum tls_pump_result tls_pump_until(br_ssl_engine_context *eng, int fd, unsigned want,
 				    long deadline_ms);
 
