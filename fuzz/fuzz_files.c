@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (token_cache_path(tok, sizeof tok, "proxy.test:443", 1) < 0)
 			abort();
 		put(tok, data + 1, size - 1, "", 0);
-		if (token_find(tok, sizeof tok, &none, "proxy.test:443", &src) < 0)
+		if (token_find(tok, sizeof tok, &none, "proxy.test:443", &src) != EXIT_OK)
 			abort();
 		if (src == TOKEN_CACHE && !token_chars_ok(tok))
 			abort();

@@ -3,7 +3,7 @@
  *
  * Two conventions for a failure, by who reports it:
  *   - a function that reports its own failure (net_connect, fwdproxy_*,
- *     token_find, tunnel_open, the relay) says it in one log_error line
+ *     token_find, tunnel_open) says it in one log_error line
  *     and returns its class as an enum pom_exit, its results going
  *     through out-parameters; callers pass the class up without a second
  *     message, and main() exits with it;

@@ -240,12 +240,13 @@ static void finds(const char *sa, const char *saf, const char *authority,
 {
 	enum token_source src;
 	int r = find(sa, saf, authority, &src);
-	is_int(r, 0, "%s: returns 0", what);
+	is_int(r, EXIT_OK, "%s: returns EXIT_OK", what);
 	is_int(src, want, "%s: source %s", what, token_source_name(want));
 	is_str(buf, tok, "%s: token", what);
 }
 
-/* Expect token_find to fail with -1 (unusable) or -2 (expired). */
+/* Expect token_find to fail with EXIT_USAGE (unusable) or EXIT_SIGNIN
+ * (expired). */
 static void fails_with(int want, const char *sa, const char *saf, const char *what)
 {
 	enum token_source src;
@@ -254,7 +255,7 @@ static void fails_with(int want, const char *sa, const char *saf, const char *wh
 
 static void fails(const char *sa, const char *saf, const char *what)
 {
-	fails_with(-1, sa, saf, what);
+	fails_with(EXIT_USAGE, sa, saf, what);
 }
 
 static const char *A = "proxy.example.com:443";
@@ -329,18 +330,18 @@ static void test_explicit_errors(void)
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
 	char *old = jwt("{\"sub\":\"u\",\"exp\":1600000000}");
 
-	fails_with(-2, old, NULL, "expired --service-account");
+	fails_with(EXIT_SIGNIN, old, NULL, "expired --service-account");
 	put(at("old"), old, 0600);
-	fails_with(-2, NULL, at("old"), "expired --service-account-file");
+	fails_with(EXIT_SIGNIN, NULL, at("old"), "expired --service-account-file");
 	setenv("POM_PROXY_SERVICE_ACCOUNT", old, 1);
-	fails_with(-2, NULL, NULL, "expired POM_PROXY_SERVICE_ACCOUNT");
+	fails_with(EXIT_SIGNIN, NULL, NULL, "expired POM_PROXY_SERVICE_ACCOUNT");
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT");
 	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", at("old"), 1);
-	fails_with(-2, NULL, NULL, "expired POM_PROXY_SERVICE_ACCOUNT_FILE");
+	fails_with(EXIT_SIGNIN, NULL, NULL, "expired POM_PROXY_SERVICE_ACCOUNT_FILE");
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
 	/* an expired explicit token does not fall back to the cache */
 	token_cache_store(A, "cache.tok.en");
-	fails_with(-2, old, NULL, "expired --service-account with a cached token present");
+	fails_with(EXIT_SIGNIN, old, NULL, "expired --service-account with a cached token present");
 
 	put(at("empty"), "", 0600);
 	fails(NULL, at("empty"), "empty file");
