@@ -1,4 +1,5 @@
 #include "http.h"
+#include "chars.h"
 #include "token.h"
 
 #include <stdio.h>
@@ -8,15 +9,7 @@
 /* Authority bytes: host name, IPv6 in brackets, ':' and the port. */
 static int authority_ok(const char *s)
 {
-	if (!*s)
-		return 0;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || strchr("-._:[]", c)))
-			return 0;
-	}
-	return 1;
+	return chars_alnum_or(s, "-._:[]");
 }
 
 /* Build "CONNECT authority" with one optional credentials header. */

@@ -1,6 +1,7 @@
 #include "token.h"
 #include "log.h"
 #include "base64.h"
+#include "chars.h"
 #include "privfile.h"
 #include "readfile.h"
 
@@ -27,15 +28,7 @@ const char *token_source_name(enum token_source src)
 
 int token_chars_ok(const char *t)
 {
-	if (!*t)
-		return 0;
-	for (; *t; t++) {
-		unsigned char c = (unsigned char)*t;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || strchr("-._~+/=", c)))
-			return 0;
-	}
-	return 1;
+	return chars_alnum_or(t, "-._~+/=");
 }
 
 /* A tiny bounded JSON walker: enough to find a top-level member. */
