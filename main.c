@@ -59,6 +59,9 @@ static const char usage_text[] =
 "  --no-browser                do not start a browser: open the printed URL\n"
 "                              anywhere, paste the final address back here\n"
 "  --login-timeout SECONDS     how long a sign-in may take (300)\n"
+"  --if-needed                 login: only when no usable token is at hand\n"
+"  --sign-in-first             ssh-config: add a Match line that signs in while\n"
+"                              ssh reads its configuration (before ConnectTimeout)\n"
 "  --proxy URL                 forward proxy to reach the Pomerium proxy through\n"
 "                              (http:// or https://; '-' = none; default: as curl,\n"
 "                              https_proxy/HTTPS_PROXY, all_proxy, unless no_proxy)\n"
@@ -96,6 +99,8 @@ struct options {
 	int subcommand_tcp;
 	const char *browser_cmd;
 	int no_browser;
+	int if_needed;      /* login --if-needed */
+	int sign_in_first;  /* ssh-config --sign-in-first */
 	int login_timeout_s;
 	const char *proxy;
 	const char *proxy_cred_file;
@@ -178,6 +183,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->insecure = 1;
 		} else if (strcmp(a, "--no-browser") == 0) {
 			o->no_browser = 1;
+		} else if (strcmp(a, "--if-needed") == 0 && o->cmd == CMD_LOGIN) {
+			o->if_needed = 1;
+		} else if (strcmp(a, "--sign-in-first") == 0 && o->cmd == CMD_SSHCONFIG) {
+			o->sign_in_first = 1;
 		} else if (opt_value(argc, argv, &i, "--pomerium-url", &o->pomerium_url) ||
 			   opt_value(argc, argv, &i, "--listen", &o->listen) ||
 			   opt_value(argc, argv, &i, "--alternate-ca-path", &o->alternate_ca_path) ||
@@ -270,6 +279,7 @@ static void login_options(const struct options *o, struct login_options *lo)
 	memset(lo, 0, sizeof *lo);
 	lo->browser_cmd = o->browser_cmd;
 	lo->no_browser = o->no_browser;
+	lo->need_a_way = o->if_needed;
 	lo->timeout_s = o->login_timeout_s;
 	trust_system_paths(&lo->tls.ca_bundle, &lo->tls.ca_dir);
 	lo->tls.alternate_ca_path = o->alternate_ca_path;
@@ -289,7 +299,9 @@ static enum pom_exit sign_in(const void *ctx, const struct dest *d, const char *
 	return login_obtain(d, ctx, refused, token, size);
 }
 
-/* pom-proxy login URL: sign in now, even if a token is cached. */
+/* pom-proxy login URL: sign in now, even if a token is cached; with
+ * --if-needed only when no usable token is at hand (checked locally: a
+ * service-account token, or a cached one that has not expired). */
 static int run_login(const struct options *o)
 {
 	struct dest d;
@@ -300,6 +312,16 @@ static int run_login(const struct options *o)
 	if (dest_parse_proxy(&d, o->args[0], err, sizeof err) < 0)
 		die(EXIT_USAGE, "%s", err);
 	dest_authority(authority, sizeof authority, d.proxy_host, d.proxy_port);
+	if (o->if_needed) {
+		int usable = token_find(token_buf, sizeof token_buf, &o->token, authority, &src) ==
+				     EXIT_OK && src != TOKEN_NONE;
+		explicit_bzero(token_buf, sizeof token_buf);
+		if (usable) {
+			log_debug(1, "login --if-needed: a usable token is at hand (%s)",
+				  token_source_name(src));
+			return EXIT_OK;
+		}
+	}
 	login_options(o, &lo);
 	if (token_env_set())
 		log_warn("a POM_PROXY_SERVICE_ACCOUNT variable is set: tunnels send that token, "
@@ -341,7 +363,6 @@ static int run_command(const struct options *o)
 #define KEEP(flag, val) do { if (val) { v[n++] = flag; v[n++] = val; } } while (0)
 #define KEEP_PATH(flag, val) do { if (val) { v[n++] = flag; \
 		v[n++] = realpath(val, paths[np]) ? paths[np++] : val; } } while (0)
-		KEEP("--pomerium-url", o->pomerium_url);
 		KEEP_PATH("--alternate-ca-path", o->alternate_ca_path);
 		KEEP("--ca-cert", o->ca_cert);
 		KEEP_PATH("--client-cert", o->client_cert);
@@ -360,7 +381,7 @@ static int run_command(const struct options *o)
 			v[n++] = "--no-browser";
 		for (int k = 0; k < log_level && k < 2; k++)
 			v[n++] = "-v";
-		return sshconfig_print(o->args[0], v, n);
+		return sshconfig_print(o->args[0], o->pomerium_url, v, n, o->sign_in_first);
 	}
 	default:
 		return strcmp(o->args[0], "clear") == 0 ? cmd_cache_clear() : cmd_cache_location();

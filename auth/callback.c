@@ -100,6 +100,12 @@ static const char page_ok[] =
 	"<body><h1>Signed in</h1><p>pom-proxy received your sign-in. You can close this tab "
 	"and return to your terminal.</p></body></html>\n";
 
+static const char page_ok_detached[] =
+	"<!doctype html><html><head><meta charset=\"utf-8\"><title>pom-proxy: signed in</title></head>"
+	"<body><h1>Signed in</h1><p>pom-proxy received your sign-in. The connection that asked "
+	"for it has already given up waiting; connect again and the next one will use it. "
+	"You can close this tab.</p></body></html>\n";
+
 /* Answer and close connection c. */
 static void reply(struct callback_conn *c, int status, const char *reason, const char *text)
 {
@@ -179,7 +185,7 @@ static int judge(struct callback *cb, struct callback_conn *c, char *token, size
 	switch (st) {
 	case 200:
 		cb->used = 1;
-		reply(c, 200, "OK", page_ok);
+		reply(c, 200, "OK", cb->detached ? page_ok_detached : page_ok);
 		return 1;
 	case 404: reply(c, 404, "Not Found", NULL); break;
 	case 405: reply(c, 405, "Method Not Allowed", NULL); break;

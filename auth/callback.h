@@ -26,6 +26,8 @@ struct callback {
 	char path[64];             /* "/callback/<32 hex>" */
 	char redirect_uri[128];    /* "http://127.0.0.1:PORT/callback/<hex>" */
 	int used;                  /* a token was delivered */
+	int detached;              /* the pom-proxy that asked for it has lost its ssh:
+				    * the browser's page says the next one will use it */
 	struct callback_conn conns[CALLBACK_CONNS];
 };
 

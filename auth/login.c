@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +34,12 @@ struct state {
 
 static volatile sig_atomic_t login_signal;
 
+/* SIGINT and SIGTERM are intent and stick: a SIGHUP that comes with them
+ * (a terminal closing after its ^C) does not turn them into a detach. */
 static void on_login_signal(int sig)
 {
-	login_signal = sig;
+	if (login_signal != SIGINT && login_signal != SIGTERM)
+		login_signal = sig;
 }
 
 static long long real_ns(void)
@@ -149,17 +153,93 @@ static void nap(int ms, const sigset_t *wait_mask)
 	ppoll(NULL, 0, &ts, wait_mask);
 }
 
+/* Who carries a sign-in on (see detach). */
+enum carrier { CARRIER_SELF, CARRIER_GONE, CARRIER_CHILD };
+
+/* 1 when fd is a pipe or socket whose other end has closed (ssh's end of a
+ * ProxyCommand's stdout); 0 for anything else. */
+static int peer_closed(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return 0;
+	struct pollfd p = { fd, 0, 0 };
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+/* A SIGINT or SIGTERM that is pending (blocked outside ppoll, so not yet
+ * caught) is taken now, as if caught: returns it, or 0. */
+static int take_pending_stop(void)
+{
+	sigset_t pending, stops;
+	struct timespec zero = { 0, 0 };
+	if (sigpending(&pending) < 0 ||
+	    !(sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM)))
+		return 0;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	int sig = sigtimedwait(&stops, NULL, &zero);
+	return sig > 0 ? sig : 0;
+}
+
+/* The process leading this sign-in has lost the ssh that asked for it:
+ * the sign-in goes on in a child in a session of its own, which inherits
+ * the callback's socket and the lock, keeps the same deadline, ignores
+ * SIGHUP, and says nothing more on a terminal (its stdio is /dev/null, the
+ * paste-back is over). Returns CARRIER_CHILD in that child,
+ * CARRIER_GONE in the leader, which then only reports and leaves, or
+ * CARRIER_SELF when there is no child (fork failed): the sign-in is then
+ * abandoned as before. */
+static enum carrier detach(const char *authority, const struct login_options *o,
+			   const char *state_path, struct state *st, struct callback *cb, int *tty)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_debug(1, "sign-in: cannot carry it on in the background: %s", strerror(errno));
+		return CARRIER_SELF;
+	}
+	if (pid > 0) {
+		log_error("the ssh that asked for the sign-in to %s went away; the sign-in goes on "
+			  "in the background (process %ld, at most %d s from its start): finish it "
+			  "in the browser and connect again", authority, (long)pid, o->timeout_s);
+		return CARRIER_GONE;
+	}
+	setsid();
+	signal(SIGHUP, SIG_IGN);
+	if (login_signal == SIGHUP)
+		login_signal = 0;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	if (*tty >= 0) {
+		close(*tty);
+		*tty = -1;
+	}
+	cb->detached = 1;
+	st->pid = getpid();
+	state_write(state_path, st);
+	return CARRIER_CHILD;
+}
+
 /* We hold the lock: sign in. Returns EXIT_OK with the token, or a class
  * with the failure already reported and summed up in st->message (what
  * the processes waiting on the lock will show). */
 static enum pom_exit sign_in(const struct dest *d, const struct login_options *o,
 			     const char *authority, const char *state_path, struct state *st,
-			     char *token, size_t size, long deadline, const sigset_t *wait_mask)
+			     char *token, size_t size, long deadline, const sigset_t *wait_mask,
+			     enum carrier *carrier)
 {
 	struct callback cb;
 	static char linebuf[TOKEN_MAX + 1024];
 	size_t linelen = 0;
 	enum pom_exit code;
+	pid_t parent = getppid();
 
 	if (callback_open(&cb) < 0) {
 		snprintf(st->message, sizeof st->message, "could not listen for the browser");
@@ -173,9 +253,18 @@ static enum pom_exit sign_in(const struct dest *d, const struct login_options *o
 	}
 	state_write(state_path, st);
 	log_error("sign in to %s: open %s", authority, st->url);
-	if (!o->no_browser && browser_open(o->browser_cmd, st->url) < 0)
+	int browser = !o->no_browser && browser_open(o->browser_cmd, st->url) == 0;
+	if (!o->no_browser && !browser)
 		log_error("could not start a browser: open the address above by hand");
 	int tty = open_tty();
+	if (o->need_a_way && !browser && tty < 0) {
+		snprintf(st->message, sizeof st->message, "cannot sign in to %s here: no browser "
+			 "started and no terminal to paste into", authority);
+		log_error("%s", st->message);
+		callback_close(&cb);
+		st->url[0] = '\0';
+		return EXIT_SIGNIN;
+	}
 	if (tty >= 0)
 		log_error("if the browser runs on another machine, paste the address it ends on "
 			  "(or the token) here and press Enter");
@@ -190,6 +279,23 @@ static enum pom_exit sign_in(const struct dest *d, const struct login_options *o
 			pfd[n++].revents = 0;
 		}
 		long left = deadline - monotonic_ms();
+		/* Ctrl-C or SIGTERM is intent and wins, also when the same ^C
+		 * has just ended our parent (the signal may still be pending:
+		 * it is let in only inside ppoll) */
+		if (login_signal != SIGINT && login_signal != SIGTERM) {
+			int sig = take_pending_stop();
+			if (sig)
+				login_signal = sig;
+		}
+		if (login_signal == SIGINT || login_signal == SIGTERM)
+			break;
+		if (*carrier == CARRIER_SELF &&
+		    (login_signal == SIGHUP || getppid() != parent || peer_closed(STDOUT_FILENO))) {
+			*carrier = detach(authority, o, state_path, st, &cb, &tty);
+			if (*carrier == CARRIER_GONE)
+				break;
+			continue; /* the child: pfd named the terminal */
+		}
 		if (left <= 0 || login_signal)
 			break;
 		int ct = callback_timeout(&cb);
@@ -234,6 +340,8 @@ static enum pom_exit sign_in(const struct dest *d, const struct login_options *o
 	if (tty >= 0)
 		close(tty);
 	callback_close(&cb);
+	if (*carrier == CARRIER_GONE)
+		return EXIT_SIGNIN; /* the child has it now */
 	st->url[0] = '\0';
 	if (got)
 		return EXIT_OK;
@@ -334,7 +442,17 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 	memset(&st, 0, sizeof st);
 	st.pid = getpid();
 	state_write(state_path, &st);
-	code = sign_in(d, o, authority, state_path, &st, token, size, deadline, &wait_mask);
+	enum carrier carrier = CARRIER_SELF;
+	code = sign_in(d, o, authority, state_path, &st, token, size, deadline, &wait_mask,
+		       &carrier);
+	if (carrier == CARRIER_GONE) {
+		/* the lock is shared with the child: closing our descriptor
+		 * leaves it held; unlocking would release it for both */
+		close(lock);
+		sigcatch_restore(login_stops, 3, old, &saved);
+		explicit_bzero(token, size);
+		return code;
+	}
 	if (code == EXIT_OK && token_cache_store(authority, token) < 0) {
 		snprintf(st.message, sizeof st.message, "cannot store the token in the cache: %s",
 			 privfile_strerror(errno));
@@ -345,6 +463,10 @@ enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,
 	st.pid = 0;
 	st.finished = real_ns();
 	state_write(state_path, &st);
+	if (carrier == CARRIER_CHILD) {
+		explicit_bzero(token, size);
+		_exit(code == EXIT_OK ? EXIT_OK : (int)code);
+	}
 out:
 	flock(lock, LOCK_UN);
 	close(lock);

@@ -19,6 +19,10 @@
 struct login_options {
 	const char *browser_cmd;   /* --browser-cmd, or NULL */
 	int no_browser;            /* --no-browser */
+	int need_a_way;            /* give up at once when neither a browser
+				    * started nor a terminal is there to paste
+				    * into (login --if-needed: never block a
+				    * caller that cannot sign in) */
 	int timeout_s;             /* bound on the whole wait (--login-timeout) */
 	struct loginapi_settings tls;   /* trust settings for the login API */
 };
@@ -26,8 +30,13 @@ struct login_options {
 /* Obtain a token for the proxy of d into token (size > TOKEN_MAX), and
  * store it in the token cache. refused is the token the proxy just
  * refused, or NULL: a cached token equal to it does not count as fresh.
- * Ctrl-C, SIGTERM and SIGHUP end the wait cleanly (the attempt is then
- * recorded as abandoned, so waiters fail instead of starting another).
+ * Ctrl-C and SIGTERM end the wait cleanly (the attempt is then recorded
+ * as abandoned, so waiters fail instead of starting another). When the
+ * process leading the sign-in loses its ssh (SIGHUP, its parent gone, its
+ * stdout pipe closed), the sign-in goes on in a detached child until the
+ * browser returns or the timeout passes, and this returns EXIT_SIGNIN
+ * after one log_error line saying so; the child stores the token and
+ * exits, never returning here.
  * Returns EXIT_OK, or an exit class after one log_error line (EXIT_SIGNIN
  * for a sign-in that failed, timed out or was abandoned). */
 enum pom_exit login_obtain(const struct dest *d, const struct login_options *o,

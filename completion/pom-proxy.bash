@@ -38,7 +38,7 @@ _pom_proxy()
 	local opts="--pomerium-url --listen --alternate-ca-path --ca-cert
 		--disable-tls-verification --client-cert --client-key
 		--service-account --service-account-file --connect-timeout
-		--browser-cmd --no-browser --login-timeout --proxy
+		--browser-cmd --no-browser --login-timeout --if-needed --sign-in-first --proxy
 		--proxy-credentials-file --verbose --help --version"
 	local file_opts="--alternate-ca-path --client-cert --client-key
 		--service-account-file --proxy-credentials-file"

@@ -153,7 +153,7 @@ is "$?" 0 "a browser that records its ignored signals: signed in"
 ign=$(cat "$T/b3.sigign" 2>/dev/null)
 is "$(( (0x${ign:-0} >> 12) & 1 ))" 0 "the browser does not start with SIGPIPE ignored"
 
-# ---------------------------------------------------------------- SIGTERM, SIGHUP end a sign-in
+# ---------------------------------------------------------------- SIGTERM ends a sign-in, SIGHUP detaches it
 for sig in TERM HUP; do
 	spawn "abandon-$sig" setsid -w timeout 60 "$POM_PROXY" "${LOGIN[@]}" --no-browser \
 		"https://localhost:$DOUBLE_PORT"
@@ -164,7 +164,22 @@ for sig in TERM HUP; do
 	kill -s "$sig" "$pp"
 	wait "$pid"
 	is "$?" 8 "SIG$sig during a sign-in: exit 8"
-	is "$(tail -n 1 "$T/abandon-$sig.err")" "pom-proxy: the sign-in to $AUTH was abandoned" "  the sign-in was abandoned"
+	if [ "$sig" = TERM ]; then
+		is "$(tail -n 1 "$T/abandon-$sig.err")" "pom-proxy: the sign-in to $AUTH was abandoned" \
+			"  the sign-in was abandoned"
+		continue
+	fi
+	# SIGHUP is ssh giving up on its ProxyCommand: the sign-in goes on
+	# (signin_detach.t); here it is then ended with SIGTERM
+	last=$(tail -n 1 "$T/abandon-$sig.err")
+	like "$last" "sign-in to $AUTH went away; the sign-in goes on in the background" \
+		"  the sign-in goes on in the background"
+	child=$(sed -n 's/.*background (process \([0-9]*\),.*/\1/p' <<<"$last")
+	ok "  in a process that is running" alive "${child:-0}"
+	kill -TERM "${child:-0}"
+	ok "  which SIGTERM ends" wait_gone "${child:-0}" 5
+	grep -q "the sign-in to $AUTH was abandoned" "$XDG_CACHE_HOME/pom-proxy/logins/$AUTH.state"
+	is "$?" 0 "  recording the sign-in as abandoned"
 done
 
 done_testing
