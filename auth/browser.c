@@ -1,4 +1,5 @@
 #include "browser.h"
+#include "detach.h"
 #include "log.h"
 
 #include <errno.h>
@@ -28,13 +29,7 @@ static int spawn(const char *cmd, const char *url)
 	}
 	if (pid == 0) {
 		/* the middle process: detach, start the browser, report its fate */
-		setsid();
-		int null = open("/dev/null", O_RDWR);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-		}
+		detach_from_terminal();
 		pid_t b = fork();
 		if (b == 0) {
 			/* the browser starts with default signal handling */

@@ -3,6 +3,7 @@
 #include "login.h"
 #include "browser.h"
 #include "callback.h"
+#include "detach.h"
 #include "privfile.h"
 #include "sigcatch.h"
 #include "token.h"
@@ -205,18 +206,10 @@ static enum carrier detach(const char *authority, const struct login_options *o,
 			  "in the browser and connect again", authority, (long)pid, o->timeout_s);
 		return CARRIER_GONE;
 	}
-	setsid();
+	detach_from_terminal();
 	signal(SIGHUP, SIG_IGN);
 	if (login_signal == SIGHUP)
 		login_signal = 0;
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null >= 0) {
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-		if (null > STDERR_FILENO)
-			close(null);
-	}
 	if (*tty >= 0) {
 		close(*tty);
 		*tty = -1;
