@@ -157,13 +157,17 @@ static void nap(int ms, const sigset_t *wait_mask)
 /* Who carries a sign-in on (see detach). */
 enum carrier { CARRIER_SELF, CARRIER_GONE, CARRIER_CHILD };
 
-/* 1 when fd is a pipe or socket whose other end has closed (ssh's end of a
- * ProxyCommand's stdout); 0 for anything else. */
-static int peer_closed(int fd)
+/* 1 when fd is a pipe or a socket: one whose other end can go (ssh's
+ * end of a ProxyCommand's stdout). */
+static int pipe_or_socket(int fd)
 {
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
-		return 0;
+	return fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+/* 1 when the other end of the pipe or socket fd has closed. */
+static int peer_closed(int fd)
+{
 	struct pollfd p = { fd, 0, 0 };
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 }
@@ -233,6 +237,7 @@ static enum pom_exit sign_in(const struct dest *d, const struct login_options *o
 	size_t linelen = 0;
 	enum pom_exit code;
 	pid_t parent = getppid();
+	int watch_out = pipe_or_socket(STDOUT_FILENO);
 
 	if (callback_open(&cb) < 0) {
 		snprintf(st->message, sizeof st->message, "could not listen for the browser");
@@ -283,7 +288,8 @@ static enum pom_exit sign_in(const struct dest *d, const struct login_options *o
 		if (login_signal == SIGINT || login_signal == SIGTERM)
 			break;
 		if (*carrier == CARRIER_SELF &&
-		    (login_signal == SIGHUP || getppid() != parent || peer_closed(STDOUT_FILENO))) {
+		    (login_signal == SIGHUP || getppid() != parent ||
+		     (watch_out && peer_closed(STDOUT_FILENO)))) {
 			*carrier = detach(authority, o, state_path, st, &cb, &tty);
 			if (*carrier == CARRIER_GONE)
 				break;
