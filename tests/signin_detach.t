@@ -24,23 +24,6 @@ signin_world --route ssh.corp.test:22 "127.0.0.1:$SSHD_PORT" '*'
 logins() { nlog '^GET /\.pomerium/api/v1/login '; }
 signins() { nlog '^GET /\.pomerium/sign_in '; }
 
-# slow_browser NAME SECS — $T/NAME.sh: records its URL, and SECS seconds
-# later follows it (curl, the test CA) like a user done at the IdP; the
-# page lands in $T/NAME.page. It waits in the background, as a browser
-# window does, so that pom-proxy's browser start returns at once.
-slow_browser() {
-	: >"$T/$1.urls"
-	cat >"$T/$1.sh" <<-EOF
-		#!/bin/sh
-		echo \$\$ >>'$T/detached.pids'
-		printf '%s\n' "\$1" >>'$T/$1.urls'
-		sleep $2
-		exec timeout 30 curl -sS -L --max-redirs 3 --noproxy '*' --cacert '$PKI/ca.pem' \
-			-o '$T/$1.page' "\$1" 2>>'$T/$1.log'
-	EOF
-	chmod +x "$T/$1.sh"
-}
-
 # ssh_ct SECS CONFIG-ARGS... — a real ssh to ssh.corp.test with
 # ConnectTimeout=SECS and the rest of its options from the arguments;
 # prints the remote "echo ok"
@@ -90,7 +73,7 @@ EOF
 }
 
 # ---------------------------------------------------------------- 1. ssh's ConnectTimeout
-slow_browser web 8
+fake_browser web delay 8
 PC="$POM_PROXY ${PPO[*]} --browser-cmd $T/web.sh %h:%p"
 l0=$(logins)
 s0=$(signins)
@@ -161,16 +144,8 @@ ok "  nothing of it is left running" wait_gone_all 5
 # ---------------------------------------------------------------- 4. 50 cold starts, the leader hung up on
 N=50
 export FLEET_TIMEOUT=90
-# the browser records its URL, then follows it once the test says so
-: >"$T/gate.urls"
-cat >"$T/gate.sh" <<EOF
-#!/bin/sh
-echo \$\$ >>'$T/detached.pids'
-printf '%s\n' "\$1" >>'$T/gate.urls'
-i=0; while [ ! -e '$T/gate.go' ] && [ \$i -lt 900 ]; do sleep 0.1; i=\$((i + 1)); done
-exec timeout 30 curl -sS -L --max-redirs 3 --noproxy '*' --cacert '$PKI/ca.pem' -o '$T/gate.page' "\$1"
-EOF
-chmod +x "$T/gate.sh"
+# the browser follows its URL once the test says so
+fake_browser gate wait-file "$T/gate.go"
 t0=$SECONDS
 l0=$(logins)
 s0=$(signins)
@@ -194,7 +169,7 @@ is "$(wc -l <"$T/gate.urls")" 1 "  the browser was opened once"
 
 # ---------------------------------------------------------------- 5. ssh-config --sign-in-first
 rm -f "$TOKEN_FILE"
-slow_browser first 5
+fake_browser first delay 5
 "$POM_PROXY" ssh-config --sign-in-first "${PPO[@]}" --browser-cmd "$T/first.sh" ssh.corp.test \
 	>"$T/first.conf" 2>/dev/null
 is "$?" 0 "ssh-config --sign-in-first: exit 0"

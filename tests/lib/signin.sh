@@ -24,7 +24,9 @@
 #                  record: only record the URL (a sign-in that never
 #                  finishes); wait-waiters N DIR: first wait (<= 60 s) until
 #                  N files DIR/*.err say another pom-proxy is signing in,
-#                  then follow.
+#                  then follow; delay SECS: follow SECS seconds later (a
+#                  user slow at the IdP); wait-file FILE: follow once FILE
+#                  exists (<= 90 s), when the test says so.
 #   chromium_browser NAME       $T/NAME.sh running headless Chromium with
 #                  --dump-dom (DOM in $T/NAME.dom, log in $T/NAME.log); it
 #                  trusts exactly the double's certificate key.
@@ -152,6 +154,10 @@ fake_browser() {
 			echo "while [ \"\$(grep -l 'in progress in another pom-proxy' '$4'/*.err 2>/dev/null | wc -l)\" -lt $3 ]; do"
 			echo "	i=\$((i + 1)); [ \$i -gt 600 ] && break; sleep 0.1"
 			echo "done" ;;
+		delay) echo "sleep $3" ;;
+		wait-file)
+			echo "i=0"
+			echo "while [ ! -e '$3' ] && [ \$i -lt 900 ]; do sleep 0.1; i=\$((i + 1)); done" ;;
 		follow) ;;
 		*) bail "fake_browser: unknown mode $mode" ;;
 		esac
