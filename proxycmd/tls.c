@@ -395,6 +395,17 @@ const char *tls_suite_name(uint16_t suite)
 	}
 }
 
+const char *tls_group_name(int curve)
+{
+	switch (curve) {
+	case BR_EC_curve25519: return "X25519";
+	case BR_EC_secp256r1: return "P-256";
+	case BR_EC_secp384r1: return "P-384";
+	case BR_EC_secp521r1: return "P-521";
+	default: return "unknown group";
+	}
+}
+
 /* The peer stopped reading: feed the engine what it sent before, so that
  * a fatal alert it sent (e.g. "certificate required") becomes the error. */
 static void read_pending(br_ssl_engine_context *eng, int fd)

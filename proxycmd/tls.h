@@ -91,6 +91,10 @@ enum pom_exit tls_error_exit(int err);
 /* IANA-style name of a negotiated cipher suite, e.g. "ECDHE-RSA-AES128-GCM-SHA256". */
 const char *tls_suite_name(uint16_t suite);
 
+/* The name of an ECDHE group by its TLS number ("X25519", "P-256",
+ * "P-384", "P-521"), or "unknown group". */
+const char *tls_group_name(int curve);
+
 enum tls_pump_result {
 	TLS_PUMP_OK,      /* the state has a wanted bit */
 	TLS_PUMP_CLOSED,  /* the engine closed (see br_ssl_engine_last_error) */

@@ -192,7 +192,10 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 			session_store(c->session, &sp);
 		explicit_bzero(&offer, sizeof offer);
 		explicit_bzero(&sp.master_secret, sizeof sp.master_secret);
-		log_debug(1, "TLS 1.2 %s with %s in %ld ms, %s%s", tls_suite_name(sp.cipher_suite),
+		/* a resumed handshake has no key exchange: no group to name */
+		log_debug(1, "TLS 1.2 %s%s%s with %s in %ld ms, %s%s", tls_suite_name(sp.cipher_suite),
+			  resumed ? "" : " over ",
+			  resumed ? "" : tls_group_name(br_ssl_engine_get_ecdhe_curve(tls_engine(t->tls))),
 			  d->proxy_host, monotonic_ms() - th,
 			  resumed ? "resumed" : p.resume ? "full handshake (resumption declined)"
 						       : "full handshake",

@@ -22,6 +22,7 @@ open_tunnel
 is "$RC" 0 "first tunnel works"
 is "$OUT" "resumption test payload" "first tunnel delivers the payload"
 like "$ERR" "full handshake" "first tunnel: full handshake"
+like "$ERR" 'TLS 1.2 [A-Z0-9-]+ over (X25519|P-256|P-384) with' "  which names the group of its key exchange"
 ok "the session is kept" [ -f "$SESSION" ]
 is "$(stat -c %a "$SESSION")" 600 "session file is 0600"
 is "$(stat -c %a "$(dirname "$SESSION")")" 700 "sessions directory is 0700"
@@ -30,6 +31,7 @@ open_tunnel
 is "$RC" 0 "second tunnel works"
 is "$OUT" "resumption test payload" "second tunnel delivers the payload"
 like "$ERR" "resumed" "second tunnel resumed the session"
+unlike "$ERR" ' over ' "  and names no group: a resumption has no key exchange"
 unlike "$ERR" "trust anchors" "a resumed handshake loads no trust store"
 
 head -c 133 /dev/urandom >"$SESSION"
