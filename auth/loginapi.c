@@ -17,6 +17,7 @@
 #include "base64.h"
 #include "tls.h"
 #include "trust.h"
+#include "trustsrc.h"
 
 #ifndef POM_CURL_STATIC
 #include <dlfcn.h>
@@ -152,7 +153,7 @@ static int append_dirs(char **buf, size_t *len, const char *dirs)
 		if (!dp)
 			continue;
 		while ((e = readdir(dp)) != NULL) {
-			if (!trust_hashed_name(e->d_name)) /* as the tunnel reads it */
+			if (!trustsrc_hashed_name(e->d_name)) /* as the tunnel reads it */
 				continue;
 			snprintf(path, sizeof path, "%s/%s", d, e->d_name);
 			if (append_file(buf, len, path) < 0 && errno == ENOMEM) {

@@ -16,16 +16,13 @@
  * Start-up cost: decoding the 144-certificate system bundle takes
  * milliseconds even with the fast PEM decoder, far more than a handshake.
  * Decoded anchors are therefore cached in one private binary file in the
- * cache directory (see privfile.h), "anchors-" + 16 hex digits of a
- * hash of the source paths and the --ca-cert text. Its header carries a
- * SHA-256 over each source's path, device, inode, size, mtime and ctime
- * (nanoseconds), each directory's own identity and that of every file
- * read from it, and the --ca-cert text; a hit is one stat per source, one
- * small read and an index over it. Any change to a source (a package
- * update, a new file in SSL_CERT_DIR) misses, re-decodes and replaces the
- * cache. A cache that cannot be read or written, or that is corrupt, is
- * not an error: the anchors are decoded from the sources as if there were
- * no cache (log_debug level 1 says why). */
+ * cache directory (anchorcache.h), valid while the sources' identity
+ * (trustsrc.h) is unchanged: a hit is one stat per source, one small read
+ * and an index over it. Any change to a source (a package update, a new
+ * file in SSL_CERT_DIR) misses, re-decodes and replaces the cache. A cache
+ * that cannot be read or written, or that is corrupt, is not an error:
+ * the anchors are decoded from the sources as if there were no cache
+ * (log_debug level 1 says why). */
 #ifndef POM_TRUST_H
 #define POM_TRUST_H
 
@@ -62,10 +59,6 @@ int trust_load(struct trust_store *ts, const struct trust_sources *src);
  * are those (or NULL); else *bundle is the first existing usual bundle
  * file and *dir NULL, or, without one, *dir is /etc/ssl/certs. */
 void trust_system_paths(const char **bundle, const char **dir);
-
-/* 1 when n is an OpenSSL hashed certificate name in a CA directory: 8
- * lowercase hex digits, '.', 1 to 9 digits (no CRLs, no other files). */
-int trust_hashed_name(const char *n);
 
 /* Put in id a digest of which sources src designates (their paths and
  * the --ca-cert text, not their contents): cheap, no file is read.
