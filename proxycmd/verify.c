@@ -1,106 +1,9 @@
 #include "verify.h"
+#include "der.h"
 
 #include <string.h>
 
-/* ---- A bounded DER reader ------------------------------------------- */
-
-/* A window into DER bytes; reading advances p and shrinks len. */
-struct der {
-	const unsigned char *p;
-	size_t len;
-};
-
-/* Read one TLV from in into *tag and *val and advance in past it.
- * Accepts single-byte tags and definite lengths of up to 4 length bytes;
- * the value must lie wholly inside in. Returns 0 on success, -1 on
- * anything else (in is then left unspecified). */
-static int der_next(struct der *in, unsigned *tag, struct der *val)
-{
-	size_t n, i, vlen;
-
-	if (in->len < 2)
-		return -1;
-	*tag = in->p[0];
-	if ((*tag & 0x1f) == 0x1f)
-		return -1;
-	n = in->p[1];
-	in->p += 2;
-	in->len -= 2;
-	if (n < 0x80) {
-		vlen = n;
-	} else {
-		n &= 0x7f;
-		if (n == 0 || n > 4 || n > in->len)
-			return -1;
-		vlen = 0;
-		for (i = 0; i < n; i++)
-			vlen = (vlen << 8) | in->p[i];
-		in->p += n;
-		in->len -= n;
-	}
-	if (vlen > in->len)
-		return -1;
-	val->p = in->p;
-	val->len = vlen;
-	in->p += vlen;
-	in->len -= vlen;
-	return 0;
-}
-
-/* Read one TLV that must have tag want; as der_next otherwise. */
-static int der_expect(struct der *in, unsigned want, struct der *val)
-{
-	unsigned tag;
-
-	if (der_next(in, &tag, val) < 0 || tag != want)
-		return -1;
-	return 0;
-}
-
-#define DER_SEQUENCE 0x30
-#define DER_OID 0x06
-#define DER_BOOLEAN 0x01
-#define DER_OCTET_STRING 0x04
-#define DER_EXTENSIONS 0xa3 /* [3] EXPLICIT, constructed */
 #define DER_GN_IPADDRESS 0x87 /* GeneralName [7] IMPLICIT OCTET STRING */
-
-static const unsigned char oid_san[] = { 0x55, 0x1d, 0x11 }; /* 2.5.29.17 */
-
-/* Find the subjectAltName extension's value (the GeneralNames DER) in the
- * certificate. Returns 0 and sets *san, or -1 when absent or malformed. */
-static int find_san(struct der cert_in, struct der *san)
-{
-	struct der cert, tbs, exts, ext, oid, val;
-	unsigned tag;
-
-	if (der_expect(&cert_in, DER_SEQUENCE, &cert) < 0 ||
-	    der_expect(&cert, DER_SEQUENCE, &tbs) < 0)
-		return -1;
-	/* extensions is the last field of tbsCertificate: skip to it. */
-	do {
-		if (der_next(&tbs, &tag, &exts) < 0)
-			return -1;
-	} while (tag != DER_EXTENSIONS);
-	if (der_expect(&exts, DER_SEQUENCE, &val) < 0)
-		return -1;
-	exts = val;
-	while (exts.len > 0) {
-		if (der_expect(&exts, DER_SEQUENCE, &ext) < 0 ||
-		    der_expect(&ext, DER_OID, &oid) < 0 ||
-		    der_next(&ext, &tag, &val) < 0)
-			return -1;
-		if (tag == DER_BOOLEAN && der_next(&ext, &tag, &val) < 0)
-			return -1;
-		if (tag != DER_OCTET_STRING)
-			return -1;
-		if (oid.len == sizeof oid_san &&
-		    memcmp(oid.p, oid_san, sizeof oid_san) == 0) {
-			*san = val;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 int verify_cert_has_ip(const unsigned char *der, size_t len,
 		       const unsigned char *ip, size_t ip_len)
@@ -110,7 +13,7 @@ int verify_cert_has_ip(const unsigned char *der, size_t len,
 
 	if (ip_len != 4 && ip_len != 16)
 		return 0;
-	if (find_san(cert, &san) < 0 ||
+	if (der_cert_san(cert, &san) < 0 ||
 	    der_expect(&san, DER_SEQUENCE, &names) < 0)
 		return 0;
 	while (names.len > 0) {
