@@ -394,7 +394,7 @@ struct anchor_loader {
 	struct trust_store *ts;
 };
 
-static int load_anchors(void *arg, const br_x509_trust_anchor **tas, size_t *n)
+static int load_anchors(void *arg, const struct trust_store **ts)
 {
 	struct anchor_loader *al = arg;
 	double t0 = log_elapsed_ms();
@@ -402,8 +402,7 @@ static int load_anchors(void *arg, const br_x509_trust_anchor **tas, size_t *n)
 		return -1;
 	log_debug(1, "%zu trust anchors %s in %.2f ms", al->ts->count,
 		  al->ts->from_cache ? "from the anchor cache" : "decoded", log_elapsed_ms() - t0);
-	*tas = al->ts->anchors;
-	*n = al->ts->count;
+	*ts = al->ts;
 	return 0;
 }
 
@@ -478,6 +477,7 @@ int main(int argc, char **argv)
 	rc.timeout_ms = o.timeout_s * 1000;
 	rc.tls.insecure = o.insecure;
 	rc.tls.load_anchors = load_anchors;
+	rc.tls.chain_cache = !o.insecure;
 	rc.tls.load_arg = &al;
 	static struct login_options lo;
 	login_options(&o, &lo);

@@ -176,6 +176,7 @@ static int parse_blob(struct trust_store *ts, unsigned char *blob, size_t len,
 		goto bad;
 	ts->anchors = tas;
 	ts->count = count;
+	memcpy(ts->id, digest, 32);
 	ts->storage = blob;
 	ts->storage_len = len;
 	return 0;

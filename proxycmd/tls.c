@@ -142,12 +142,15 @@ static void lazy_start_chain(const br_x509_class **ctx, const char *server_name)
 {
 	struct tls_client *t = lazy_owner(ctx);
 	if (!t->lazy.loaded) {
+		const struct trust_store *ts = NULL;
 		const br_x509_trust_anchor *tas = NULL;
 		size_t n = 0;
-		if (t->lazy.p.load_anchors(t->lazy.p.load_arg, &tas, &n) < 0) {
+		if (t->lazy.p.load_anchors(t->lazy.p.load_arg, &ts) < 0) {
 			t->trust_failed = 1;
-			tas = NULL;
-			n = 0;
+			ts = NULL;
+		} else {
+			tas = ts->anchors;
+			n = ts->count;
 		}
 		if (t->lazy.p.server_name) {
 			br_x509_minimal_init_full(&t->xc, tas, n);
@@ -156,6 +159,15 @@ static void lazy_start_chain(const br_x509_class **ctx, const char *server_name)
 		} else {
 			verify_ip_init(&t->xip, tas, n, t->lazy.p.ip, t->lazy.p.ip_len);
 			t->lazy.inner = &t->xip.vtable;
+		}
+		if (ts && t->lazy.p.chain_cache) {
+			const char *name = t->lazy.p.server_name;
+			if (name)
+				chaincache_init(&t->xcache, t->lazy.inner, ts->id, name, strlen(name));
+			else
+				chaincache_init(&t->xcache, t->lazy.inner, ts->id, t->lazy.p.ip,
+						t->lazy.p.ip_len);
+			t->lazy.inner = &t->xcache.vtable;
 		}
 		t->lazy.loaded = 1;
 	}

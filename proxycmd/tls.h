@@ -9,6 +9,8 @@
 #include <bearssl.h>
 #include "log.h"
 #include "verify.h"
+#include "chaincache.h"
+#include "trust.h"
 
 #define TLS_CHAIN_MAX 8
 
@@ -42,9 +44,11 @@ struct tls_params {
 	size_t ta_count;
 	/* With tas NULL, called when the server sends its certificate (a
 	 * resumed handshake never does, and then costs no trust store at all):
-	 * set *tas and *n and return 0, or return -1 after log_error. */
-	int (*load_anchors)(void *arg, const br_x509_trust_anchor **tas, size_t *n);
+	 * set *ts to the loaded store and return 0, or return -1 after
+	 * log_error. */
+	int (*load_anchors)(void *arg, const struct trust_store **ts);
 	void *load_arg;
+	int chain_cache;                  /* with load_anchors: use chaincache.h */
 	int insecure;                     /* --disable-tls-verification */
 	const struct tls_identity *identity; /* or NULL */
 	const br_ssl_session_parameters *resume; /* session to offer, or NULL */
@@ -57,6 +61,7 @@ struct tls_client {
 	br_x509_minimal_context xc;
 	verify_ip_context xip;
 	verify_none_context xnone;
+	chaincache_context xcache;        /* in front of xc or xip when p.chain_cache */
 	struct {                          /* loads the anchors at the first certificate */
 		const br_x509_class *vtable;
 		const br_x509_class **inner;

@@ -41,6 +41,8 @@ struct trust_store {
 	void *storage;                 /* private: backs DNs and keys */
 	size_t storage_len;
 	int from_cache;                /* 1 when read from the anchor cache */
+	unsigned char id[32];          /* the identity of the sources these
+					  anchors were read from (trustsrc.h) */
 };
 
 /* Load every anchor from the sources into ts (zeroed first; the anchors

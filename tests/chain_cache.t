@@ -1,0 +1,141 @@
+#!/bin/bash
+# The verified-chain cache (proxycmd/chaincache.h), end to end against the
+# double: a chain verified in full is kept; the same bytes under the same
+# trust store and name skip the signature checks; another chain, name or
+# trust store, a certificate that has since expired (faketime moves the
+# clock), a tampered or non-private cache file all mean full verification;
+# --disable-tls-verification neither reads nor writes it. TLS sessions are
+# removed before each tunnel so that every handshake is a full one.
+. "$(dirname "$0")/lib/world.sh"
+watchdog 180
+pom_built
+need faketime
+pki
+printf 'chain cache payload\n' >"$T/payload"
+start_upstream xfer --send "$T/payload" --save "$T/saved" --expect 0
+TOK=$(token_file alice@example.com)
+CACHE=$XDG_CACHE_HOME/pom-proxy
+CHAINS=$CACHE/verified-chains
+ROUTE=svc.corp.test:7000
+
+start_chain_double() { # CERT KEY
+	start_double --cert "$1" --key "$2" --route "$ROUTE" "127.0.0.1:$UPSTREAM_PORT" '*'
+}
+
+# tunnel [HOST] [OPTIONS...] — one tunnel with -v and no TLS session to resume
+tunnel() {
+	local host=${1:-localhost}
+	shift || true
+	rm -rf "$CACHE/sessions"
+	run_pp -v --pomerium-url "https://$host:$DOUBLE_PORT" \
+		--alternate-ca-path "${CA_FILE:-$PKI/ca.pem}" --service-account-file "$TOK" "$@" "$ROUTE"
+}
+
+kept="verified-chain cache: chain verified in full and kept"
+hit="verified-chain cache: hit"
+
+start_chain_double "$PKI/chain.pem" "$PKI/chain.key"
+
+tunnel
+is "$RC" 0 "first tunnel through a leaf + intermediate chain works"
+is "$OUT" "chain cache payload" "  and carries the bytes"
+like "$ERR" "$kept" "  its chain is verified in full and kept"
+unlike "$ERR" "$hit" "  (not a hit: nothing was cached)"
+ok "the cache file exists" [ -f "$CHAINS" ]
+is "$(stat -c %a "$CHAINS")" 600 "  and is private (0600)"
+
+tunnel
+is "$RC" 0 "second tunnel, same chain, same trust store, same name"
+like "$ERR" "$hit, 2 certificates" "  is a hit: the signatures are not checked again"
+like "$ERR" "full handshake" "  in a full TLS handshake (no session resumed)"
+is "$OUT" "chain cache payload" "  and carries the bytes"
+
+tunnel 127.0.0.1
+is "$RC" 0 "the same proxy by its IP address works"
+like "$ERR" "$kept" "  another name: verified in full (IP SAN check included) and kept"
+tunnel 127.0.0.1
+like "$ERR" "$hit" "  and then a hit for that address"
+
+cp "$PKI/ca.pem" "$T/ca-copy.pem"
+CA_FILE=$T/ca-copy.pem tunnel
+is "$RC" 0 "another trust store (a copy of the CA elsewhere) works"
+like "$ERR" "$kept" "  and verifies in full: another trust store is another key"
+touch -d '1 hour ago' "$T/ca-copy.pem"
+CA_FILE=$T/ca-copy.pem tunnel
+like "$ERR" "$kept" "  a changed trust source (its time) also verifies in full"
+
+# a store that does not trust the cached chain's CA is not fooled
+rm -rf "$CACHE/sessions"
+SSL_CERT_FILE=$PKI/other-ca.pem run_pp --pomerium-url "https://localhost:$DOUBLE_PORT" \
+	--service-account-file "$TOK" "$ROUTE"
+expect_failure 7 'certificate|trust|ca' "a cached chain under a store without its CA"
+
+# another chain from the same proxy and name
+kill_tree "$DOUBLE_PID"
+wait_gone "$DOUBLE_PID" 10
+start_double --port "$DOUBLE_PORT" --cert "$PKI/server.pem" --key "$PKI/server.key" \
+	--route "$ROUTE" "127.0.0.1:$UPSTREAM_PORT" '*'
+tunnel
+is "$RC" 0 "the proxy now presents another chain"
+like "$ERR" "$kept" "  verified in full and kept"
+tunnel
+like "$ERR" "$hit, 1 certificates" "  then a hit for the new chain"
+
+# the cache file's own integrity
+cp "$CHAINS" "$T/chains.good"
+python3 - "$CHAINS" <<'PYEOF'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+b[20] ^= 1
+open(p, "wb").write(bytes(b))
+PYEOF
+tunnel
+is "$RC" 0 "a tampered cache file: the tunnel works"
+like "$ERR" "verified-chain cache .* is corrupt" "  the file is found corrupt"
+like "$ERR" "$kept" "  and the chain verified in full (and the file rewritten)"
+tunnel
+like "$ERR" "$hit" "  then a hit again"
+
+head -c 10 /dev/urandom >"$CHAINS"
+tunnel
+like "$ERR" "$kept" "a truncated cache file: full verification"
+
+chmod 644 "$CHAINS"
+tunnel
+is "$RC" 0 "a cache file readable by others: the tunnel works"
+like "$ERR" "verified-chain cache .* unusable" "  the file is refused"
+unlike "$ERR" "$hit" "  no hit from it"
+chmod 600 "$CHAINS"
+
+ln -sf "$T/chains.good" "$T/chains.link"
+rm -f "$CHAINS"
+ln -s "$T/chains.good" "$CHAINS"
+tunnel
+unlike "$ERR" "$hit" "a symlinked cache file is not read"
+rm -f "$CHAINS"
+
+# an expired certificate, even a cached one: 11 years on, the leaf (valid
+# 10 years) has expired; the record is still there
+tunnel
+like "$ERR" "$kept" "the chain is cached again"
+# (NO_FAKE_STAT: file times stay true, so the trust store is the same one)
+printf '#!/bin/sh\nNO_FAKE_STAT=1 exec faketime -f +11y "%s" "$@"\n' "$POM_PROXY" >"$T/pp-later"
+chmod 755 "$T/pp-later"
+sum_before=$(sha "$CHAINS")
+POM_PROXY=$T/pp-later tunnel
+like "$ERR" "certificate 0 is outside its validity period: full verification" \
+	"11 years later the cached chain is not used: its leaf has expired"
+is "$RC" 7 "  full verification refuses it (exit 7)"
+like "$(tail -1 "$T/pp.err")" 'expired|validity|not valid' "  and says why"
+is "$(sha "$CHAINS")" "$sum_before" "  nothing new is kept"
+
+# --disable-tls-verification neither uses nor writes the cache
+tunnel localhost --disable-tls-verification
+is "$RC" 0 "an unverified tunnel works"
+unlike "$ERR" "verified-chain" "  and does not touch the verified-chain cache"
+is "$(sha "$CHAINS")" "$sum_before" "  the file is unchanged"
+
+timeout 10 "$POM_PROXY" cache clear >/dev/null
+ok "cache clear removes the verified-chain cache" [ ! -e "$CHAINS" ]
+done_testing
