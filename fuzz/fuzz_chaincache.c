@@ -1,0 +1,117 @@
+/* libFuzzer target: the verified-chain cache. The first byte chooses:
+ *   0: the cache file's bytes (chaincache_parse: fails or yields at most
+ *      CHAINCACHE_ENTRIES records);
+ *   1: der_cert_validity on the bytes as a certificate;
+ *   2: the engine itself: the rest is a chain (u16 length + bytes per
+ *      certificate, fed in pieces whose sizes come from the input), given
+ *      twice. The first time an inner engine that accepts everything lets
+ *      it be recorded; the second time the record is found and the hit
+ *      path (validity periods, leaf decoding) runs on the fuzzer's bytes.
+ *      Long chains take the pass-through path. */
+#include "chaincache.h"
+#include "der.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256];
+
+/* An inner engine that accepts any chain, with a fixed EC key. */
+static unsigned char fake_q[65] = { 4 };
+static br_x509_pkey fake_key = { BR_KEYTYPE_EC, { .ec = { BR_EC_secp256r1, fake_q, 65 } } };
+static void in_start_chain(const br_x509_class **c, const char *n) { (void)c; (void)n; }
+static void in_start_cert(const br_x509_class **c, uint32_t l) { (void)c; (void)l; }
+static void in_append(const br_x509_class **c, const unsigned char *b, size_t l)
+{
+	(void)c;
+	(void)b;
+	(void)l;
+}
+static void in_end_cert(const br_x509_class **c) { (void)c; }
+static unsigned in_end_chain(const br_x509_class **c) { (void)c; return 0; }
+static const br_x509_pkey *in_get_pkey(const br_x509_class *const *c, unsigned *u)
+{
+	(void)c;
+	if (u)
+		*u = BR_KEYTYPE_SIGN;
+	return &fake_key;
+}
+static const br_x509_class accept_all = {
+	sizeof(const br_x509_class *), in_start_chain, in_start_cert, in_append,
+	in_end_cert, in_end_chain, in_get_pkey,
+};
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	snprintf(dir, sizeof dir, "/tmp/pom-fuzz-chains-%d", (int)getpid());
+	mkdir(dir, 0700);
+	setenv("XDG_CACHE_HOME", dir, 1);
+	return 0;
+}
+
+/* Feed the chain in data[0..len) to the engine once; returns end_chain's
+ * verdict. */
+static unsigned run_chain(const uint8_t *data, size_t len)
+{
+	static chaincache_context cc;
+	static const unsigned char id[32] = { 1 };
+	const br_x509_class *inner = &accept_all;
+	const br_x509_class **e = &cc.vtable;
+	const br_x509_pkey *pk;
+	size_t p = 0;
+	unsigned u, r;
+
+	chaincache_init(&cc, &inner, id, "proxy.test", 10);
+	(*e)->start_chain(e, "proxy.test");
+	while (len - p >= 3) {
+		size_t n = (size_t)data[p] << 8 | data[p + 1], piece = data[p + 2] + 1u;
+		p += 3;
+		if (n > len - p)
+			n = len - p;
+		(*e)->start_cert(e, (uint32_t)n);
+		for (size_t q = 0; q < n; q += piece)
+			(*e)->append(e, data + p + q, n - q < piece ? n - q : piece);
+		(*e)->end_cert(e);
+		p += n;
+	}
+	r = (*e)->end_chain(e);
+	pk = (*e)->get_pkey(e, &u);
+	if (r == 0 && !pk)
+		abort(); /* an accepted chain always has a key */
+	return r;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	unsigned char keys[CHAINCACHE_ENTRIES][CHAINCACHE_KEY], usages[CHAINCACHE_ENTRIES];
+	size_t count = 0;
+	int64_t nb, na;
+	char path[400];
+
+	if (size < 1)
+		return 0;
+	switch (data[0] % 3) {
+	case 0:
+		if (chaincache_parse(data + 1, size - 1, keys, usages, &count) == 0 &&
+		    count > CHAINCACHE_ENTRIES)
+			abort();
+		break;
+	case 1:
+		if (der_cert_validity(data + 1, size - 1, &nb, &na) == 0 && size - 1 < 30)
+			abort(); /* no certificate is that short */
+		break;
+	default:
+		snprintf(path, sizeof path, "%s/pom-proxy/verified-chains", dir);
+		unlink(path);
+		run_chain(data + 1, size - 1);
+		run_chain(data + 1, size - 1);
+		break;
+	}
+	return 0;
+}
