@@ -28,7 +28,7 @@ PKG_DEB="$PKG_BUILD git dpkg-dev debhelper lintian"
 # the package installed into a fresh root (tests/lib/freshroot.sh), with
 # the world around it
 PKG_CHECK_DEB="$PKG_DEB $PKG_WORLD curl debootstrap tar gzip"
-PKG_CHECK="$PKG_DEMO perl binutils squid-openssl proxytunnel curl chromium mandoc man-db faketime
+PKG_CHECK="$PKG_DEMO perl binutils squid-openssl proxytunnel curl chromium mandoc man-db
 	$PKG_STATIC valgrind gdb file bash-completion"
 
 usage() {
