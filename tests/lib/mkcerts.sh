@@ -23,11 +23,30 @@
 #   client-ec.pem/.key            EC client cert by client-ca
 #   client-ec.pk8                 client-ec.key as unencrypted PKCS#8 "PRIVATE KEY"
 #   client-other.pem/.key         EC client cert signed by other-ca
+# A hierarchy shaped like Let's Encrypt's (what Pomerium's autocert gets):
+#   le-root-rsa.pem/.key          RSA-4096 root, self-signed (like ISRG Root X1)
+#   le-root-ec.pem/.key           P-384 root, self-signed (like ISRG Root X2)
+#   le-cross.pem                  the same P-384 root (subject and key) cross-
+#                                 signed by le-root-rsa (like X2 by X1)
+#   le-int.pem/.key               P-384 intermediate by le-root-ec, pathlen:0
+#                                 (like E5/E6), signed with ecdsa-with-SHA384
+#   le-leaf.pem/.key              P-256 server leaf by le-int
+#   le-chain.pem                  le-leaf + le-int + le-cross: what autocert
+#                                 serves. Trusting le-root-ec, a client stops
+#                                 at le-int; trusting only le-root-rsa it
+#                                 goes leaf -> int -> cross -> RSA root
+#   le-expired.pem/.key           P-256 leaf by le-int, validity in the past
+#   le-expired-chain.pem          le-expired + le-int + le-cross
+#   ca.pem is also the tests' trust file: the test root CA, then le-root-ec
+#   (as a system store holds ISRG Root X2), so that the double's default
+#   chain (le-chain.pem, tests/lib/world.sh) is trusted. ca-only.pem is the
+#   test root CA alone (the certificate of ca.key).
 # Server leaves (unless said otherwise) carry SAN DNS:localhost,
 # DNS:proxy.test, IP:127.0.0.1, IP:::1, EKU serverAuth, CA:FALSE,
 # keyUsage digitalSignature (+ keyEncipherment for RSA). Client leaves carry
 # EKU clientAuth. Every certificate is valid from yesterday for 10 years,
-# except expired.pem.
+# except expired.pem and le-expired.pem. The le-* CAs carry the same
+# extensions as the others; the le-* leaves those of the EC server leaves.
 set -eu
 
 if [ $# -ne 1 ] || [ -z "$1" ]; then
@@ -90,6 +109,19 @@ keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 
+[ ext_cross ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+[ ext_le_int ]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, digitalSignature, keyCertSign, cRLSign
+extendedKeyUsage = serverAuth, clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
 [ san_server ]
 DNS.1 = localhost
 DNS.2 = proxy.test
@@ -149,14 +181,17 @@ done >>"$cnf"
 export OPENSSL_CONF=$cnf
 
 eckey() { openssl ecparam -genkey -name prime256v1 -noout -out "$work/$1.key" >>"$log" 2>&1; }
+p384key() { openssl ecparam -genkey -name secp384r1 -noout -out "$work/$1.key" >>"$log" 2>&1; }
 rsakey() { openssl genrsa -traditional -out "$work/$1.key" 2048 >>"$log" 2>&1; }
+rsa4096key() { openssl genrsa -traditional -out "$work/$1.key" 4096 >>"$log" 2>&1; }
 
 csr() { # NAME CN
 	openssl req -new -config "$cnf" -key "$work/$1.key" -subj "/CN=$2" \
 		-out "$work/$1.csr" >>"$log" 2>&1
 }
 
-# sign NAME ISSUER EXTSECTION [FROM TO] — ISSUER "self" makes a root.
+# sign NAME ISSUER EXTSECTION [FROM TO] — ISSUER "self" makes a root;
+# MD (default sha256) is the signature's digest.
 sign() {
 	local name=$1 issuer=$2 ext=$3 from=${4:-$valid_from} to=${5:-$valid_to}
 	local who
@@ -165,7 +200,7 @@ sign() {
 	else
 		who=(-cert "$work/$issuer.pem" -keyfile "$work/$issuer.key")
 	fi
-	openssl ca -batch -config "$cnf" -notext -rand_serial "${who[@]}" \
+	openssl ca -batch -config "$cnf" -notext -rand_serial -md "${MD:-sha256}" "${who[@]}" \
 		-startdate "$from" -enddate "$to" -extensions "$ext" \
 		-in "$work/$name.csr" -out "$work/$name.pem" >>"$log" 2>&1
 }
@@ -197,7 +232,22 @@ leaf client-rsa "pom-proxy test client RSA" rsa client-ca ext_client_rsa
 leaf client-ec "pom-proxy test client EC" ec client-ca ext_client_ec
 leaf client-other "pom-proxy test client other" ec other-ca ext_client_ec
 
+# Let's Encrypt-shaped: X1 (RSA-4096) and X2 (P-384) roots, X2 cross-signed
+# by X1 (same subject, same key: its CSR is X2's), E-style intermediate by
+# X2, signed with SHA-384 as Let's Encrypt's ECDSA CAs sign
+leaf le-root-rsa "pom-proxy test LE root RSA (X1)" rsa4096 self ext_ca
+MD=sha384 leaf le-root-ec "pom-proxy test LE root EC (X2)" p384 self ext_ca
+cp "$work/le-root-ec.csr" "$work/le-cross.csr"
+sign le-cross le-root-rsa ext_cross
+MD=sha384 leaf le-int "pom-proxy test LE intermediate (E5)" p384 le-root-ec ext_le_int
+MD=sha384 leaf le-leaf "pom-proxy test LE server" ec le-int ext_server_ec
+MD=sha384 leaf le-expired "pom-proxy test LE expired" ec le-int ext_server_ec "$past_from" "$past_to"
+cat "$work/le-leaf.pem" "$work/le-int.pem" "$work/le-cross.pem" >"$work/le-chain.pem"
+cat "$work/le-expired.pem" "$work/le-int.pem" "$work/le-cross.pem" >"$work/le-expired-chain.pem"
+
 cat "$work/int-ca.pem" >>"$work/chain.pem"
+cp "$work/ca.pem" "$work/ca-only.pem"
+cat "$work/le-root-ec.pem" >>"$work/ca.pem"
 openssl pkcs8 -topk8 -nocrypt -in "$work/client-ec.key" \
 	-out "$work/client-ec.pk8" >>"$log" 2>&1
 
@@ -205,6 +255,10 @@ for n in ca other-ca client-ca int-ca server chain server-rsa wrongname \
 	dnsonly expired untrusted big client-rsa client-ec client-other; do
 	mv -f "$work/$n.pem" "$work/$n.key" "$dir/"
 done
-mv -f "$work/client-ec.pk8" "$dir/"
+for n in le-root-rsa le-root-ec le-int le-leaf le-expired; do
+	mv -f "$work/$n.pem" "$work/$n.key" "$dir/"
+done
+mv -f "$work/client-ec.pk8" "$work/ca-only.pem" "$work/le-cross.pem" "$work/le-chain.pem" \
+	"$work/le-expired-chain.pem" "$dir/"
 chmod 644 "$dir"/*.pem
 touch "$dir/.done"

@@ -20,7 +20,7 @@
 
 static char pki[PATH_MAX];
 static int pki_made;
-static struct testtls_anchors anchors; /* ca.pem */
+static struct testtls_anchors anchors; /* ca-only.pem: the test root CA */
 
 static const unsigned char ip4_lo[4] = { 127, 0, 0, 1 };
 static const unsigned char ip4_lo2[4] = { 127, 0, 0, 2 };
@@ -95,7 +95,7 @@ struct hs_result {
 };
 
 /* One TLS 1.2 handshake over a socketpair against testtls_echo_server
- * (chain, key, client_ca: PKI file names). The client trusts ca.pem
+ * (chain, key, client_ca: PKI file names). The client trusts ca-only.pem
  * through x509_minimal, or uses xc as its X.509 engine when not NULL,
  * and presents cid when not NULL. On success it sends a few bytes,
  * expects them back and closes with close_notify. */
@@ -262,8 +262,8 @@ static int make_pki(void)
 	is_int(st, 0, "mkcerts.sh created the test PKI");
 	if (st != 0)
 		return -1;
-	if (!ok(testtls_load_anchors(pki_path("ca.pem"), &anchors) == 0 && anchors.n == 1,
-		"ca.pem loads as one trust anchor"))
+	if (!ok(testtls_load_anchors(pki_path("ca-only.pem"), &anchors) == 0 && anchors.n == 1,
+		"ca-only.pem loads as one trust anchor"))
 		return -1;
 	return 0;
 }
