@@ -55,6 +55,7 @@ serve options
   --log FILE                 request log (default: stderr), one line per request:
                                CONNECT <authority> <status> token=yes|no via=<header> user=<u>
                                  sni=<n> alpn=<p> client_cert=<cn> tls=<version> cipher=<name>
+                                 group=<X25519|P-256|...>
                                GET <path> <status> token=yes|no ...
                              and, for tunnels, when they end:
                                END <authority> client_eof=notify|ragged|reset|closed up=<bytes> down=<bytes>
@@ -70,6 +71,25 @@ serve options
                              certificate from another CA still fails the
                              handshake here, a limitation of python ssl)
   --tls13-only               refuse TLS 1.2 (BearSSL 0.6 then cannot connect)
+
+  TLS as Pomerium's Envoy sets it up (protocol.md section 9) by default:
+  TLS 1.2 and 1.3, the server's order wins, TLS 1.2 suites
+  ECDHE-ECDSA-AES256-GCM-SHA384, ECDHE-RSA-AES256-GCM-SHA384, the two
+  AES128-GCM, the two CHACHA20-POLY1305; groups exactly X25519 then P-256
+  (set on the SSL_CTX through ctypes: python's ssl has no group list);
+  ALPN h2,http/1.1 (see --alpn).
+  --client-cipher-order      the client's order of suites and groups wins
+                             (OpenSSL's default, Envoy's is the server's)
+  --ciphers LIST             TLS 1.2 suites, OpenSSL names, in the server's
+                             order (default Envoy's, above)
+  --groups LIST              ECDHE groups, e.g. P-384:P-256 (default
+                             X25519:P-256)
+  --alpn LIST                the ALPN protocols, server's order (default
+                             h2,http/1.1). The double speaks HTTP/1.1 only:
+                             a client that offers http/1.1 gets it even when
+                             it offers h2 too (Envoy would pick h2 and speak
+                             it); a client offering h2 and not http/1.1 gets
+                             h2, as from Envoy, and then a 400
   --coalesce                 after connecting upstream wait (<= 500 ms) for the
                              upstream's first bytes and send them in the same
                              TLS record as the 200 response header
@@ -145,6 +165,8 @@ serve options
 CONNECT handling, in order: --silent/--raw-response/--status; no route -> 404;
 no token -> 302 to a sign-in URL; bad signature/expired/malformed -> 401;
 user not allowed -> 403; upstream connect fails -> 503; else "HTTP/1.1 200 OK"
+(headers date, server: envoy, x-request-id, as Envoy; no body; every other
+status has a body and a content-length)
 and bytes flow both ways. A client EOF (close_notify or TCP FIN) half-closes
 the upstream and the double keeps relaying upstream's answer. Tokens are read
 from "Authorization: Pomerium <jwt>", "Authorization: Bearer Pomerium-<jwt>"
@@ -459,6 +481,113 @@ def client_hello_summary(rec):
         return "CLIENT-HELLO unparsed"
 
 
+# ---------------------------------------------------------------- Envoy's TLS parameters
+
+# Envoy's default TLS 1.2 suites, in its (the server's) order
+ENVOY_CIPHERS = ("ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                 "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                 "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305")
+SSL_CTRL_SET_GROUPS_LIST = 92
+SSL_CTRL_GET_NEGOTIATED_GROUP = 134
+GROUP_NAMES = {"x25519": "X25519", "secp256r1": "P-256", "prime256v1": "P-256",
+               "secp384r1": "P-384", "secp521r1": "P-521", "x448": "X448"}
+_libssl = None
+
+
+def libssl():
+    """The OpenSSL that python's _ssl module is linked with (ctypes)."""
+    global _libssl
+    if _libssl is None:
+        import ctypes
+        import _ssl
+        lib = ctypes.CDLL(_ssl.__file__)
+        for fn, res, args in (
+                ("SSL_CTX_ctrl", ctypes.c_long, [ctypes.c_void_p, ctypes.c_int, ctypes.c_long, ctypes.c_void_p]),
+                ("SSL_CTX_get_options", ctypes.c_uint64, [ctypes.c_void_p]),
+                ("SSL_ctrl", ctypes.c_long, [ctypes.c_void_p, ctypes.c_int, ctypes.c_long, ctypes.c_void_p]),
+                ("SSL_get_SSL_CTX", ctypes.c_void_p, [ctypes.c_void_p]),
+                ("SSL_group_to_name", ctypes.c_char_p, [ctypes.c_void_p, ctypes.c_int])):
+            getattr(lib, fn).restype = res
+            getattr(lib, fn).argtypes = args
+        _libssl = (ctypes, lib)
+    return _libssl
+
+
+def ctx_pointer(ctx):
+    """The SSL_CTX * of an ssl.SSLContext: CPython's PySSLContext holds it
+    right after the object header; checked against the options it reports."""
+    ctypes, lib = libssl()
+    ptr = ctypes.c_void_p.from_address(id(ctx) + object.__basicsize__).value
+    if not ptr or lib.SSL_CTX_get_options(ptr) != ctx.options:
+        sys.exit("pomerium_double: cannot find the SSL_CTX of an SSLContext")
+    return ptr
+
+
+def set_groups(ctx, groups):
+    """SSL_CTX_set1_groups_list, which python's ssl does not offer."""
+    ctypes, lib = libssl()
+    if lib.SSL_CTX_ctrl(ctx_pointer(ctx), SSL_CTRL_SET_GROUPS_LIST, 0,
+                        ctypes.c_char_p(groups.encode())) != 1:
+        sys.exit("pomerium_double: OpenSSL refused the group list %r" % groups)
+
+
+def negotiated_group(obj):
+    """The ECDHE group of an ssl.SSLObject's handshake: X25519, P-256..."""
+    try:
+        ctypes, lib = libssl()
+        so = obj._sslobj  # PySSLSocket: header, Socket, then SSL *ssl
+        ptr = ctypes.c_void_p.from_address(id(so) + object.__basicsize__ +
+                                           ctypes.sizeof(ctypes.c_void_p)).value
+        if not ptr or lib.SSL_get_SSL_CTX(ptr) != ctx_pointer(obj.context):
+            return "?"
+        nid = lib.SSL_ctrl(ptr, SSL_CTRL_GET_NEGOTIATED_GROUP, 0, None)
+        name = lib.SSL_group_to_name(ptr, nid) if nid > 0 else None
+    except (AttributeError, OSError, ValueError):
+        return "?"
+    if not name:
+        return "-"
+    name = name.decode()
+    return GROUP_NAMES.get(name.lower(), name)
+
+
+def peek_hello(sock):
+    """The client's first bytes: a whole TLS record when they start one."""
+    buf = sock.recv(65536)
+    while buf and buf[0] == 0x16 and len(buf) >= 5 and \
+            len(buf) < 5 + int.from_bytes(buf[3:5], "big"):
+        d = sock.recv(65536)
+        if not d:
+            break
+        buf += d
+    return buf
+
+
+def alpn_offer(rec):
+    """The ALPN protocol names in a ClientHello record (empty if none)."""
+    try:
+        if rec[0] != 0x16 or rec[5] != 1:
+            return []
+        b = rec[9:]
+        i = 2 + 32
+        i += 1 + b[i]
+        i += 2 + int.from_bytes(b[i:i + 2], "big")
+        i += 1 + b[i]
+        end = i + 2 + int.from_bytes(b[i:i + 2], "big")
+        i += 2
+        while i + 4 <= end:
+            t, ln = int.from_bytes(b[i:i + 2], "big"), int.from_bytes(b[i + 2:i + 4], "big")
+            if t == 16:
+                names, j = [], i + 6
+                while j < i + 4 + ln:
+                    names.append(b[j + 1:j + 1 + b[j]].decode("latin-1"))
+                    j += 1 + b[j]
+                return names
+            i += 4 + ln
+    except IndexError:
+        pass
+    return []
+
+
 # ---------------------------------------------------------------- HTTP
 
 def parse_request(raw):
@@ -535,14 +664,19 @@ class Double:
                                 set(u for u in users.split(",") if u))
         self.states = {}
         self.states_lock = threading.Lock()
-        self.ctx = self.make_ctx()
+        self.alpn = [x for x in args.alpn.split(",") if x]
+        self.ctx = self.make_ctx(self.alpn)
+        # the double speaks HTTP/1.1 only: for clients that offer it (with h2)
+        self.ctx_h1 = self.make_ctx(["http/1.1"]) if "http/1.1" in self.alpn \
+            and self.alpn[0] != "http/1.1" else None
         self.port = None
 
-    def make_ctx(self):
+    def make_ctx(self, alpn):
         a = self.a
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3 if a.tls13_only \
             else ssl.TLSVersion.TLSv1_2
+        ciphers = a.ciphers
         if a.tls_max:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
@@ -550,11 +684,16 @@ class Double:
                      "1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[a.tls_max]
                 if v < ssl.TLSVersion.TLSv1_2:
                     ctx.minimum_version = ssl.TLSVersion.TLSv1
-                    ctx.set_ciphers("ALL:@SECLEVEL=0")
+                    ciphers = "ALL:@SECLEVEL=0"
                 ctx.maximum_version = v
+        ctx.set_ciphers(ciphers)  # TLS 1.2 and below; 1.3 keeps its suites
         ctx.load_cert_chain(a.cert, a.key)
-        ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE  # the client's order wins
-        ctx.set_alpn_protocols(["http/1.1"])
+        if a.client_cipher_order:
+            ctx.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
+        else:
+            ctx.options |= ssl.OP_CIPHER_SERVER_PREFERENCE  # as Envoy
+        set_groups(ctx, a.groups)
+        ctx.set_alpn_protocols(alpn)
         if a.client_ca:
             ctx.load_verify_locations(a.client_ca)
             ctx.verify_mode = ssl.CERT_REQUIRED if a.mtls_mode == "reject" \
@@ -608,11 +747,27 @@ class Double:
 
     # -------------------------------------------------- one connection
     def handle(self, sock):
-        tls = TLS(sock, self.ctx)
+        a = self.a
+        raw = a.stall_handshake is not None or a.handshake_alert is not None \
+            or a.hello_version
+        tls = None
         try:
             sock.settimeout(15)
-            if self.raw_handshake(sock, tls):
+            if raw:
+                tls = TLS(sock, self.ctx)
+                if self.raw_handshake(sock, tls):
+                    return
+            try:
+                hello = peek_hello(sock)
+            except OSError as e:
+                self.log("HANDSHAKE-FAILED %s" % str(e).replace("\n", " "))
                 return
+            ctx = self.ctx
+            if self.ctx_h1 is not None and "http/1.1" in alpn_offer(hello):
+                ctx = self.ctx_h1
+            tls = TLS(sock, ctx)
+            if hello:
+                tls.inc.write(hello)
             try:
                 tls.handshake()
             except (ssl.SSLError, PeerEOF, OSError) as e:
@@ -729,11 +884,11 @@ class Double:
               body=None, ctype="text/html; charset=utf-8"):
         cn = self.client_cn(tls)
         cipher = tls.obj.cipher()
-        self.log("%s %s %d token=%s via=%s user=%s sni=%s alpn=%s client_cert=%s tls=%s cipher=%s" % (
+        self.log("%s %s %d token=%s via=%s user=%s sni=%s alpn=%s client_cert=%s tls=%s cipher=%s group=%s" % (
             what, target, code, "yes" if token else "no", via, user or "-",
             tls.sni or "-", tls.obj.selected_alpn_protocol() or "-",
             (cn or "-").replace(" ", "_"), tls.obj.version(),
-            cipher[0] if cipher else "-"))
+            cipher[0] if cipher else "-", negotiated_group(tls.obj)))
         if code != 200:
             self.send_head(tls, response(code, list(extra) + ["connection: close"],
                                          body, ctype))
@@ -835,8 +990,9 @@ class Double:
         up.settimeout(None)
         tls.sock.settimeout(None)
         self.reply(tls, "CONNECT", target, 200, token, via, user)
+        # Envoy's 200: date, server: envoy, x-request-id, no body
         head = a.connect_head.encode("latin-1") if a.connect_head is not None \
-            else response(200)
+            else response(200, ["x-request-id: " + str(uuid.uuid4())])
         limit = a.close_after_bytes if a.close_after_bytes is not None \
             else a.stall_after_bytes
         if limit is not None and len(first) > limit:
@@ -1133,6 +1289,10 @@ def main():
     s.add_argument("--handshake-alert", type=int)
     s.add_argument("--hello-version", choices=["ssl3", "1.0", "1.1"])
     s.add_argument("--tls-max", choices=["1.0", "1.1", "1.2", "1.3"])
+    s.add_argument("--client-cipher-order", action="store_true")
+    s.add_argument("--ciphers", default=ENVOY_CIPHERS)
+    s.add_argument("--groups", default="X25519:P-256")
+    s.add_argument("--alpn", default="h2,http/1.1")
     s.add_argument("--signin-user", default="alice@example.com")
     s.add_argument("--signin-ttl", type=float, default=300)
 
