@@ -171,7 +171,7 @@ fake_browser() {
 chromium_browser() {
 	local name=$1 f=$T/$1.sh spki
 	need chromium openssl
-	spki=$(openssl x509 -in "$PKI/server.pem" -pubkey -noout |
+	spki=$(openssl x509 -in "${DOUBLE_CERT:-$PKI/le-chain.pem}" -pubkey -noout |
 		openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
 	: >"$T/$name.urls"
 	cat >"$f" <<EOF

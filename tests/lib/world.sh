@@ -286,12 +286,20 @@ need() {
 	done
 }
 
-# pki — the test PKI in $T/pki (tests/lib/mkcerts.sh); sets PKI
+# pki — the test PKI in $T/pki (tests/lib/mkcerts.sh); sets PKI, and
+# DOUBLE_CERT, DOUBLE_KEY (what start_double serves unless set before:
+# the Let's Encrypt-shaped $PKI/le-chain.pem, P-256 leaf, P-384
+# intermediate, cross-signed root, as Pomerium's autocert serves it).
+# $PKI/ca.pem, the trust file tests pass, holds the test root CA (which
+# signs server.pem and the other leaves) and le-root-ec.pem: tests that
+# must meet the test CA's own leaves say --cert (start_double) or
+# SQUID_CERT (start_squid).
 pki() {
 	PKI=$T/pki
 	[ -x "$LIB/mkcerts.sh" ] || [ -f "$LIB/mkcerts.sh" ] || bail "tests/lib/mkcerts.sh missing"
 	bash "$LIB/mkcerts.sh" "$PKI" || bail "mkcerts.sh failed"
 	chmod 755 "$PKI"
+	: "${DOUBLE_CERT:=$PKI/le-chain.pem}" "${DOUBLE_KEY:=$PKI/le-leaf.key}"
 }
 
 # mint_token [SUB] [EXP] — an HS256 token the double accepts (SUB default
@@ -313,9 +321,11 @@ token_file() {
 	echo "$f"
 }
 
-# start_double [ARGS...] — the Pomerium test double with $PKI/server.pem,
-# $SECRET, on 127.0.0.1 unless ARGS say --listen. Sets DOUBLE_PORT,
-# DOUBLE_LOG, DOUBLE_PID (the last one started).
+# start_double [ARGS...] — the Pomerium test double with $DOUBLE_CERT and
+# $DOUBLE_KEY (see pki; a --cert/--key in ARGS wins), $SECRET, on
+# 127.0.0.1 unless ARGS say --listen, with Envoy's TLS parameters (the
+# double's defaults). Sets DOUBLE_PORT, DOUBLE_LOG, DOUBLE_PID (the last
+# one started).
 _DOUBLES=0
 start_double() {
 	_DOUBLES=$((_DOUBLES + 1))
@@ -323,7 +333,8 @@ start_double() {
 	for a in "$@"; do [ "$a" = --listen ] && listen=(); done
 	DOUBLE_LOG=$T/$n.log
 	: >"$DOUBLE_LOG"
-	spawn "$n" python3 "$DOUBLE" serve --cert "$PKI/server.pem" --key "$PKI/server.key" \
+	spawn "$n" python3 "$DOUBLE" serve --cert "${DOUBLE_CERT:-$PKI/le-chain.pem}" \
+		--key "${DOUBLE_KEY:-$PKI/le-leaf.key}" \
 		--secret "$SECRET" --port-file "$T/$n.port" --log "$DOUBLE_LOG" "${listen[@]}" "$@"
 	DOUBLE_PID=$LAST_PID
 	if ! wait_file "$T/$n.port" 15; then
