@@ -121,7 +121,8 @@ INROOT_ENV=SSL_CERT_FILE=/ca.pem tunnel_echo t3 --pomerium-url "https://localhos
 	--service-account-file /token echo.test:7
 is "$RC/$ECHO" 0/ok "chroot: SSL_CERT_FILE suffices" || diag "$ERR"
 mkdir -p "$R/certs"
-cp "$PKI/ca.pem" "$R/certs/"
+# a hashed directory holds one certificate per file (ca.pem holds two)
+cp "$PKI/ca-only.pem" "$PKI/le-root-ec.pem" "$R/certs/"
 openssl rehash "$R/certs" 2>/dev/null
 INROOT_ENV=SSL_CERT_DIR=/certs tunnel_echo t4 --pomerium-url "https://localhost:$P" \
 	--service-account-file /token echo.test:7
