@@ -457,28 +457,59 @@ EOF
 # ones (access rules there come first). Sets SQUID_PORT (https),
 # SQUID_HTTP_PORT, SQUID_PID, SQUID_DIR. Settings: SQUID_MAX_FD (default
 # 1024) is its max_filedescriptors (two per tunnel; the soft ulimit -n must
-# allow it); SQUID_CERT and SQUID_KEY (default $PKI/server.pem and .key);
-# SQUID_TLS_OPTIONS, the https_port's tls-options; SQUID_LOGFORMAT, a
-# logformat name (defined in EXTRA) for access.log.
+# allow it); SQUID_SHAPE: envoy (the default) sets the https_port up the way
+# Pomerium sets up Envoy for TLS 1.2 (server's order, Envoy's suites,
+# groups X25519 then P-256 through an OpenSSL configuration file, and the
+# Let's Encrypt-shaped chain), openssl leaves squid's (OpenSSL's) defaults
+# and $PKI/server.pem; SQUID_CERT and SQUID_KEY, the chain and key
+# instead; SQUID_TLS_OPTIONS, the https_port's tls-options (with envoy,
+# added to CIPHER_SERVER_PREFERENCE); SQUID_LOGFORMAT, a logformat name
+# (defined in EXTRA) for access.log.
+ENVOY_CIPHERS=ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
 start_squid() {
 	need squid
 	local name=${1:-squid} extra=${2:-/dev/null} user=proxy try
-	local d=$T/$name
+	local d=$T/$name shape=${SQUID_SHAPE:-envoy} cert key tlsopt cipher= env=()
 	SQUID_DIR=$d
 	[ "$(id -u)" = 0 ] || user=$(id -un)
+	case $shape in
+	envoy)
+		cert=${SQUID_CERT:-$PKI/le-chain.pem} key=${SQUID_KEY:-$PKI/le-leaf.key}
+		tlsopt=CIPHER_SERVER_PREFERENCE${SQUID_TLS_OPTIONS:+,$SQUID_TLS_OPTIONS}
+		cipher=" cipher=$ENVOY_CIPHERS"
+		env=(env OPENSSL_CONF="$T/$name.openssl.cnf")
+		# OpenSSL's system_default section reaches every SSL_CTX squid makes
+		cat >"$T/$name.openssl.cnf" <<EOF
+openssl_conf = pom_init
+[pom_init]
+ssl_conf = pom_ssl
+[pom_ssl]
+system_default = pom_system_default
+[pom_system_default]
+Groups = X25519:P-256
+MinProtocol = TLSv1.2
+CipherString = DEFAULT:@SECLEVEL=2
+EOF
+		;;
+	openssl)
+		cert=${SQUID_CERT:-$PKI/server.pem} key=${SQUID_KEY:-$PKI/server.key}
+		tlsopt=${SQUID_TLS_OPTIONS:-}
+		;;
+	*) bail "start_squid: SQUID_SHAPE is envoy or openssl, not $shape" ;;
+	esac
 	# a port picked free may be taken before squid binds it: try again;
 	# squid's own log says which ports it bound, waiting for a connect
 	# could be fooled by whoever took the port
 	for try in 1 2 3 4 5; do
 		rm -rf "$d"
 		mkdir -p "$d"
-		cp "${SQUID_CERT:-$PKI/server.pem}" "$d/server.pem"
-		cp "${SQUID_KEY:-$PKI/server.key}" "$d/server.key"
+		cp "$cert" "$d/server.pem"
+		cp "$key" "$d/server.key"
 		SQUID_PORT=$(free_port 127.0.0.1)
 		SQUID_HTTP_PORT=$(free_port 127.0.0.1)
 		[ "$SQUID_HTTP_PORT" = "$SQUID_PORT" ] && continue
 		{
-			echo "https_port 127.0.0.1:$SQUID_PORT tls-cert=$d/server.pem tls-key=$d/server.key${SQUID_TLS_OPTIONS:+ tls-options=$SQUID_TLS_OPTIONS}"
+			echo "https_port 127.0.0.1:$SQUID_PORT tls-cert=$d/server.pem tls-key=$d/server.key${tlsopt:+ tls-options=$tlsopt}$cipher"
 			echo "http_port 127.0.0.1:$SQUID_HTTP_PORT"
 			cat "$extra"
 			echo "access_log stdio:$d/access.log${SQUID_LOGFORMAT:+ $SQUID_LOGFORMAT}"
@@ -493,7 +524,7 @@ start_squid() {
 		# share shared-memory segments (/dev/shm/NAME-*; removed at exit
 		# in case squid could not remove them)
 		_SQUID_NAMES+=("pomtest$$x$try$RANDOM")
-		spawn "$name" squid -N -d 1 -n "${_SQUID_NAMES[-1]}" -f "$d/squid.conf"
+		spawn "$name" ${env[@]+"${env[@]}"} squid -N -d 1 -n "${_SQUID_NAMES[-1]}" -f "$d/squid.conf"
 		SQUID_PID=$LAST_PID
 		if wait_log_line "$d/cache.log" "Accepting HTTPS Socket connections at .* local=127\\.0\\.0\\.1:$SQUID_PORT " \
 			"$SQUID_PID" 30 &&
