@@ -163,6 +163,11 @@ class Results:
                             pass
                     self.runs[(w[0], w[1], w[2])].append(kv)
 
+    @property
+    def main(self):
+        """The squid variant sections 1, 2, 4 and 5 measure (older results: ec)."""
+        return self.meta.get("main_variant", "ec")
+
     def vals(self, sec, var, case, key):
         return [r[key] for r in self.runs.get((sec, var, case), []) if key in r]
 
@@ -188,6 +193,8 @@ def hello(line):
 
 
 VARIANT_NAMES = {
+    "envoy": "Envoy-shaped (server's order, Envoy's suites, groups X25519, P-256), Let's "
+             "Encrypt-shaped chain: P-256 leaf, P-384 intermediate, cross-signed P-384 root",
     "ec": "EC P-256 certificate, client's group order (squid default)",
     "ecsrv": "EC P-256 certificate, server's order (`tls-options=CIPHER_SERVER_PREFERENCE`)",
     "rsa": "RSA-2048 certificate (signed by the EC CA), client's order",
@@ -209,10 +216,12 @@ def findings(R):
     """Sentences with this run's numbers; a sentence whose data is missing is left out."""
     out = []
     med = R.med
-    pt_w, pt_c = med("open", "ec", "pt", "wall_us"), med("open", "ec", "pt", "cpu_us")
-    hot_w, hot_c = med("open", "ec", "pp-hot", "wall_us"), med("open", "ec", "pp-hot", "cpu_us")
-    full_w, full_c = med("open", "ec", "pp-full", "wall_us"), med("open", "ec", "pp-full", "cpu_us")
-    cold_w = med("open", "ec", "pp-cold", "wall_us")
+    M = R.main
+    pt_w, pt_c = med("open", M, "pt", "wall_us"), med("open", M, "pt", "cpu_us")
+    hot_w, hot_c = med("open", M, "pp-hot", "wall_us"), med("open", M, "pp-hot", "cpu_us")
+    full_w, full_c = med("open", M, "pp-full", "wall_us"), med("open", M, "pp-full", "cpu_us")
+    first_w, first_c = med("open", M, "pp-first", "wall_us"), med("open", M, "pp-first", "cpu_us")
+    cold_w = med("open", M, "pp-cold", "wall_us")
     cg = R.cg
     if hot_w == hot_w and pt_w == pt_w:
         s = ("**Tunnel open, normal case**: pom-proxy %s ms against proxytunnel's %s ms (wall ratio "
@@ -220,30 +229,35 @@ def findings(R):
              "previous run and never reads the trust store; proxytunnel keeps no session, so it "
              "does a full TLS 1.3 handshake every time, after loading and initialising libssl and "
              "libcrypto" % (ms(hot_w), ms(pt_w), ratio(hot_w, pt_w), ms(hot_c), ms(pt_c)))
-        if "pt-ec" in cg and "pp-hot-ec" in cg:
-            o = cg["pt-ec"]["obj"]
+        if "pt-main" in cg and "pp-hot-main" in cg:
+            o = cg["pt-main"]["obj"]
             s += (" (%.1f Mi instructions per run, %.1f Mi of them in ld.so and libc, against "
                   "%.1f Mi for all of a resumed pom-proxy run)" % (
-                      cg["pt-ec"]["total"] / 1e6, (o.get("ld.so", 0) + o.get("libc", 0)) / 1e6,
-                      cg["pp-hot-ec"]["total"] / 1e6))
+                      cg["pt-main"]["total"] / 1e6, (o.get("ld.so", 0) + o.get("libc", 0)) / 1e6,
+                      cg["pp-hot-main"]["total"] / 1e6))
         out.append(s + ".")
-    if full_w == full_w and pt_w == pt_w:
-        s = ("**Without a cached session** pom-proxy is no faster than proxytunnel: %s ms "
-             "(ratio %s), %s ms of CPU (ratio %s). The full TLS 1.2 handshake is elliptic-curve "
-             "arithmetic in BearSSL's portable constant-time code" % (
-                 ms(full_w), ratio(full_w, pt_w), ms(full_c), ratio(full_c, pt_c)))
-        tot = cg.get("pp-full-ec", {}).get("total") if "pp-full-ec" in cg else None
-        chain = cgfn(R, "pp-full-ec", "certificate signature")
-        allv = cgfn(R, "pp-full-ec", "ECDSA checks")
-        ecdhe = cgfn(R, "pp-full-ec", "ECDHE")
-        if tot and chain and allv:
-            s += (": of %.1f Mi instructions, %.1f Mi check the certificate's ECDSA signature "
-                  "(x509_minimal as set up by `br_x509_minimal_init_full` uses the generic "
-                  "`br_ec_prime_i31` curve code, `run_code`/`br_i31_montymul` in the profile), "
-                  "%.1f Mi the ServerKeyExchange signature (the engine's faster `p256_m31`), "
-                  "%.1f Mi the P-256 ECDHE" % (tot / 1e6, chain, allv - chain, ecdhe or 0))
-        out.append(s + ". OpenSSL does the same in assembly; its cost in proxytunnel is mostly "
-                   "start-up, not crypto.")
+    for case, w, c, what in (("pp-first", first_w, first_c,
+                              "**First contact** (no TLS session, no verified chain cached)"),
+                             ("pp-full", full_w, full_c,
+                              "**Repeat visit without a session** (the verified-chain cache kept)")):
+        if w != w or pt_w != pt_w:
+            continue
+        s = ("%s: %s ms (wall ratio %s), %s ms of CPU (ratio %s). The full TLS 1.2 handshake is "
+             "elliptic-curve arithmetic in BearSSL's portable constant-time code" % (
+                 what, ms(w), ratio(w, pt_w), ms(c), ratio(c, pt_c)))
+        k = case + "-main"
+        tot = cg[k]["total"] if k in cg else None
+        chain = cgfn(R, k, "certificate signature")
+        allv = cgfn(R, k, "ECDSA checks")
+        ecdhe = cgfn(R, k, "ECDHE")
+        if tot:
+            s += (": of %.1f Mi instructions, %.1f Mi verify the chain's signatures in "
+                  "x509_minimal (`verify_signature`: the Let's Encrypt-shaped chain's two P-384 "
+                  "ECDSA signatures in the generic `br_ec_prime_i31` code, `run_code`/"
+                  "`br_i31_montymul` in the profile), %.1f Mi the ServerKeyExchange signature "
+                  "(the leaf's P-256 key, the engine's faster `p256_m31`), %.1f Mi the ECDHE" % (
+                      tot / 1e6, chain or 0, (allv or 0) - (chain or 0), ecdhe or 0))
+        out.append(s + ".")
     g_ec, g_srv = med("open", "ec", "pp-full", "cpu_us"), med("open", "ecsrv", "pp-full", "cpu_us")
     if g_srv == g_srv:
         s = ("**ECDHE group**: squid follows the client's order by default, so pom-proxy (BearSSL "
@@ -269,23 +283,23 @@ def findings(R):
     if cold_w == cold_w:
         s = ("**Cold start**: %s ms the first time (empty cache), once per change of the trust "
              "store: the 144-certificate bundle is decoded and the anchor cache written" % ms(cold_w))
-        d = cgfn(R, "pp-cold-ec", "X.509 decoding")
-        if d and "pp-cold-ec" in cg:
-            s += " (%.1f of %.1f Mi instructions in `br_x509_decoder_run`)" % (d, cg["pp-cold-ec"]["total"] / 1e6)
+        d = cgfn(R, "pp-cold-main", "X.509 decoding")
+        if d and "pp-cold-main" in cg:
+            s += " (%.1f of %.1f Mi instructions in `br_x509_decoder_run`)" % (d, cg["pp-cold-main"]["total"] / 1e6)
         out.append(s + ".")
-    a = R.runs.get(("down", "ec", "pp-hot"))
-    b = R.runs.get(("down", "ec", "pt"))
+    a = R.runs.get(("down", M, "pp-hot"))
+    b = R.runs.get(("down", M, "pt"))
     if a and b:
         def per(runs, key, field):
             return median([r[key] / 1e6 / (r[field] / GiB) for r in runs])
         s = ("**Bulk**: pom-proxy's user CPU per GiB is %s (download) and %s (upload) of "
              "proxytunnel's — AES-GCM on AES-NI/PCLMUL in both — but its system time is %s and %s" % (
                  ratio(per(a, "user_us", "bytes"), per(b, "user_us", "bytes")),
-                 ratio(per(R.runs.get(("up", "ec", "pp-hot"), a), "user_us", "sent"),
-                       per(R.runs.get(("up", "ec", "pt"), b), "user_us", "sent")),
+                 ratio(per(R.runs.get(("up", M, "pp-hot"), a), "user_us", "sent"),
+                       per(R.runs.get(("up", M, "pt"), b), "user_us", "sent")),
                  ratio(per(a, "sys_us", "bytes"), per(b, "sys_us", "bytes")),
-                 ratio(per(R.runs.get(("up", "ec", "pp-hot"), a), "sys_us", "sent"),
-                       per(R.runs.get(("up", "ec", "pt"), b), "sys_us", "sent"))))
+                 ratio(per(R.runs.get(("up", M, "pp-hot"), a), "sys_us", "sent"),
+                       per(R.runs.get(("up", M, "pt"), b), "sys_us", "sent"))))
         polls = ("poll", "ppoll", "select", "pselect6")
         sd, sdt = R.sys.get(("down", "pp")), R.sys.get(("down", "pt"))
         su, sut = R.sys.get(("up", "pp")), R.sys.get(("up", "pt"))
@@ -295,14 +309,14 @@ def findings(R):
                   "record (header, then body), and 16 KiB stdin reads where proxytunnel reads "
                   "64 KiB" % (sum(sd.values()), sum(sdt.values()), sum(su.values()), sum(sut.values())))
         out.append(s + ". Throughput itself is bounded by the shared CPUs (see squid's column).")
-    fw, ft = med("fanout", "ec", "pp-hot", "wall_us"), med("fanout", "ec", "pt", "wall_us")
-    ff = med("fanout", "ec", "pp-full", "wall_us")
+    fw, ft = med("fanout", M, "pp-hot", "wall_us"), med("fanout", M, "pt", "wall_us")
+    ff = med("fanout", M, "pp-full", "wall_us")
     if fw == fw and ft == ft:
         out.append("**Fan-out**: 50 tunnels at once take %s ms with pom-proxy resuming sessions, "
                    "%s ms when all 50 do full handshakes, %s ms with proxytunnel." % (
                        ms(fw), ms(ff), ms(ft)))
-    r1, r2, r0 = med("rtt", "ec", "pp-hot", "rtt_med_us"), med("rtt", "ec", "pt", "rtt_med_us"), \
-        med("rtt", "ec", "tcp", "rtt_med_us")
+    r1, r2, r0 = med("rtt", M, "pp-hot", "rtt_med_us"), med("rtt", M, "pt", "rtt_med_us"), \
+        med("rtt", M, "tcp", "rtt_med_us")
     if r1 == r1 and r2 == r2:
         out.append("**Interactive**: a 64-byte round trip costs %.0f µs through pom-proxy and %.0f "
                    "through proxytunnel, against %.0f µs direct: each tunnel adds two processes "
@@ -318,6 +332,7 @@ def report(path):
     out = []
     p = out.append
     quick = m.get("quick") == "1"
+    M = R.main
     groups = {v: (m.get("group_" + v, "? ?").split() + ["?", "?"])[:2] for v in VARIANT_NAMES}
     pp_size = [int(x) for x in m.get("size_pp", "0 0").split()]
     pt_size = [int(x) for x in m.get("size_pt", "0 0").split()]
@@ -351,32 +366,38 @@ def report(path):
       "(below 1: pom-proxy is faster, cheaper or smaller).")
     p("")
     p("pom-proxy: `pom-proxy --pomerium-url https://localhost:PORT --alternate-ca-path ca.pem DEST` "
-      "(the system trust store plus the test CA; its anchor and session caches in a private "
+      "(the system trust store plus the test CA and the test P-384 root, as a system store holds "
+      "ISRG Root X2; its anchor, verified-chain and session caches in a private "
       "`$XDG_CACHE_HOME`). proxytunnel, in its fastest trust setup: `proxytunnel -q -E -C DIR "
       "-p localhost:PORT -d DEST`, DIR a hashed directory (`openssl rehash`) of the system "
-      "certificates plus the test CA.")
+      "certificates plus the same two test roots.")
     p("")
 
     # ---------------------------------------------------------- 1
     p("## 1. Tunnel open: exec → TLS → CONNECT → 40 bytes from the upstream → exit")
     p("")
-    gp, gt = groups["ec"]
-    p("Squid as configured by default (EC P-256 server certificate signed by the EC test CA). "
-      "pom-proxy negotiates %s with %s; proxytunnel %s with %s." % (
-          R.negotiated("ec", "pp"), gp, R.negotiated("ec", "pt"), gt))
+    gp, gt = groups[M]
+    p("Squid set up as %s. pom-proxy negotiates %s with %s; proxytunnel %s with %s." % (
+        VARIANT_NAMES.get(M, M) if M != "envoy" else
+        "Pomerium sets up Envoy for TLS 1.2 (the server's order, Envoy's TLS 1.2 suites, groups "
+        "X25519 then P-256; TLS 1.3 allowed) with a chain shaped like the Let's Encrypt ones "
+        "Pomerium's autocert obtains (P-256 leaf, P-384 intermediate, P-384 root also "
+        "cross-signed by an RSA-4096 root; the client trusts the P-384 root, so its path ends "
+        "at the intermediate)", R.negotiated(M, "pp"), gp, R.negotiated(M, "pt"), gt))
     p("")
     p("| case | wall ms, median | p10–p90 | CPU ms (user+sys) | peak RSS | wall ratio | CPU ratio | runs |")
     p("|---|---:|---:|---:|---:|---:|---:|---:|")
-    ptw = R.med("open", "ec", "pt", "wall_us")
-    ptc = R.med("open", "ec", "pt", "cpu_us")
+    ptw = R.med("open", M, "pt", "wall_us")
+    ptc = R.med("open", M, "pt", "cpu_us")
     rows = [("proxytunnel", "pt"),
             ("**pom-proxy, hot** (anchor cache + TLS session resumed: the normal case)", "pp-hot"),
-            ("pom-proxy, anchors cached, full handshake (no session cached)", "pp-full"),
+            ("pom-proxy, **repeat**: full handshake, anchors and verified chain cached (no session)", "pp-full"),
+            ("pom-proxy, **first contact**: full handshake, anchors cached (no session, no verified chain)", "pp-first"),
             ("pom-proxy, **cold** (first run: empty cache, the 144-certificate bundle decoded)", "pp-cold")]
     for label, case in rows:
-        w = R.vals("open", "ec", case, "wall_us")
-        c = R.vals("open", "ec", case, "cpu_us")
-        rss = R.med("open", "ec", case, "maxrss_kb")
+        w = R.vals("open", M, case, "wall_us")
+        c = R.vals("open", M, case, "cpu_us")
+        rss = R.med("open", M, case, "maxrss_kb")
         if not w:
             continue
         p("| %s | %s | %s–%s | %s | %s | %s | %s | %d |" % (
@@ -384,12 +405,29 @@ def report(path):
             "1" if case == "pt" else ratio(median(w), ptw),
             "1" if case == "pt" else ratio(median(c), ptc), len(w)))
     p("")
-    res = m.get("resume_ec", "? ?").split(" ", 2)
+    res = m.get("resume_" + M, "?")
     p("pom-proxy's own `-v` said, after its session file was removed: *%s*; on the next run: *%s*. "
       "Squid resumes TLS 1.2 sessions by ID, so the hot case skips the key exchange and the "
       "certificate checks; proxytunnel keeps no session between processes." % (
-          m.get("resume_ec", "?").rsplit(" ", 1)[0], m.get("resume_ec", "?").rsplit(" ", 1)[-1]))
+          res.rsplit(" ", 1)[0], res.rsplit(" ", 1)[-1]))
     p("")
+    if R.vals("open", M, "pp-first", "cpu_us"):
+        p("### Full handshakes against proxytunnel")
+        p("")
+        p("Every TLS 1.2 handshake without a session is a full one: the first connection, after "
+          "the session's hour, and whenever Pomerium runs as several replicas behind a load "
+          "balancer (their session caches are not shared). *First contact*: pom-proxy's TLS "
+          "session and verified-chain cache (`verified-chains`) removed before each run, the "
+          "anchor cache kept; *repeat*: only the TLS session removed. proxytunnel does the same "
+          "full handshake (TLS 1.3) every time. Goal for repeat: at most 0.6× proxytunnel's CPU.")
+        p("")
+        p("| full handshake | pom-proxy CPU ms | proxytunnel CPU ms | CPU ratio | pom-proxy wall ms | proxytunnel wall ms | wall ratio |")
+        p("|---|---:|---:|---:|---:|---:|---:|")
+        for case, name in (("pp-first", "first contact"), ("pp-full", "repeat")):
+            c, w = R.med("open", M, case, "cpu_us"), R.med("open", M, case, "wall_us")
+            p("| %s | %s | %s | **%s** | %s | %s | %s |" % (
+                name, ms(c), ms(ptc), ratio(c, ptc), ms(w), ms(ptw), ratio(w, ptw)))
+        p("")
 
     p("### The same with other squid setups")
     p("")
@@ -415,7 +453,7 @@ def report(path):
 
     # ---------------------------------------------------------- 2
     bulk = int(m.get("bulk_bytes", "0") or 0)
-    p("## 2. Bulk transfer: %d MiB through the tunnel (squid default setup)" % (bulk // MiB))
+    p("## 2. Bulk transfer: %d MiB through the tunnel (%s)" % (bulk // MiB, "the Envoy-shaped squid" if M == "envoy" else "squid default setup"))
     p("")
     p("Download: the upstream sends the bytes and closes; upload: the harness writes them into "
       "the tool's stdin and the upstream confirms the count. CPU is the tool process's own "
@@ -426,7 +464,7 @@ def report(path):
     bulk_cmp = {}
     for sec, dname in (("down", "download"), ("up", "upload")):
         for case, tname in (("pp-hot", "pom-proxy"), ("pt", "proxytunnel")):
-            runs = R.runs.get((sec, "ec", case), [])
+            runs = R.runs.get((sec, M, case), [])
             if not runs:
                 continue
             nbytes = [r.get("bytes") if sec == "down" else r.get("sent") for r in runs]
@@ -435,7 +473,7 @@ def report(path):
             u = median([r["user_us"] / 1e6 / g for r, g in zip(runs, gib)])
             s = median([r["sys_us"] / 1e6 / g for r, g in zip(runs, gib)])
             c = median([r["cpu_us"] / 1e6 / g for r, g in zip(runs, gib)])
-            sq = median([t / g for t, g in zip(R.squid.get((sec, "ec", case), []), gib)])
+            sq = median([t / g for t, g in zip(R.squid.get((sec, M, case), []), gib)])
             rss = median([r["maxrss_kb"] for r in runs])
             bulk_cmp[(sec, case)] = (thr, u, s, c)
             p("| %s | %s | %.0f | %.3f | %.3f | %.3f | %s | %.2f | %d |" % (
@@ -483,8 +521,8 @@ def report(path):
                              ("peak RSS, tunnel open (cold)", "open", "pp-cold"),
                              ("peak RSS, bulk download", "down", "pp-hot"),
                              ("peak RSS, bulk upload", "up", "pp-hot")):
-        a = R.med(sec, "ec", case, "maxrss_kb")
-        b = R.med(sec, "ec", "pt", "maxrss_kb")
+        a = R.med(sec, M, case, "maxrss_kb")
+        b = R.med(sec, M, "pt", "maxrss_kb")
         if a == a:
             p("| %s | %s | %s | %s |" % (label, mib(a), mib(b), ratio(a, b)))
     p("")
@@ -503,19 +541,19 @@ def report(path):
     p("")
     p("| path | median µs | p90 µs | p99 µs | mean µs | median over direct TCP | runs |")
     p("|---|---:|---:|---:|---:|---:|---:|")
-    direct = R.med("rtt", "ec", "tcp", "rtt_med_us")
+    direct = R.med("rtt", M, "tcp", "rtt_med_us")
     rt = {}
     for case, name in (("tcp", "direct TCP (no tunnel)"), ("pp-hot", "pom-proxy tunnel"),
                        ("pt", "proxytunnel tunnel")):
-        if not R.vals("rtt", "ec", case, "rtt_med_us"):
+        if not R.vals("rtt", M, case, "rtt_med_us"):
             continue
-        md = R.med("rtt", "ec", case, "rtt_med_us")
+        md = R.med("rtt", M, case, "rtt_med_us")
         rt[case] = md
         p("| %s | %.1f | %.1f | %.1f | %.1f | %s | %d |" % (
-            name, md, R.med("rtt", "ec", case, "rtt_p90_us"), R.med("rtt", "ec", case, "rtt_p99_us"),
-            R.med("rtt", "ec", case, "rtt_mean_us"),
+            name, md, R.med("rtt", M, case, "rtt_p90_us"), R.med("rtt", M, case, "rtt_p99_us"),
+            R.med("rtt", M, case, "rtt_mean_us"),
             "–" if case == "tcp" else "+%.1f µs" % (md - direct),
-            len(R.vals("rtt", "ec", case, "rtt_med_us"))))
+            len(R.vals("rtt", M, case, "rtt_med_us"))))
     if "pp-hot" in rt and "pt" in rt:
         p("| *ratio pom-proxy / proxytunnel* | %s | | | | %s | |" % (
             ratio(rt["pp-hot"], rt["pt"]), ratio(rt["pp-hot"] - direct, rt["pt"] - direct)))
@@ -527,19 +565,19 @@ def report(path):
     p("")
     p("| case | total wall ms, median | slowest tunnel ms | median tunnel ms | CPU of all %s, ms | wall ratio | CPU ratio | runs |" % n)
     p("|---|---:|---:|---:|---:|---:|---:|---:|")
-    tw = R.med("fanout", "ec", "pt", "wall_us")
-    tc = R.med("fanout", "ec", "pt", "cpu_us")
+    tw = R.med("fanout", M, "pt", "wall_us")
+    tc = R.med("fanout", M, "pt", "cpu_us")
     for case, name in (("pt", "proxytunnel"), ("pp-hot", "pom-proxy, hot (sessions resumed)"),
                        ("pp-full", "pom-proxy, no session cached (%s full handshakes)" % n)):
-        if not R.vals("fanout", "ec", case, "wall_us"):
+        if not R.vals("fanout", M, case, "wall_us"):
             continue
-        w = R.med("fanout", "ec", case, "wall_us")
-        c = R.med("fanout", "ec", case, "cpu_us")
+        w = R.med("fanout", M, case, "wall_us")
+        c = R.med("fanout", M, case, "cpu_us")
         p("| %s | %s | %s | %s | %s | %s | %s | %d |" % (
-            name, ms(w), ms(R.med("fanout", "ec", case, "each_max_us")),
-            ms(R.med("fanout", "ec", case, "each_med_us")), ms(c),
+            name, ms(w), ms(R.med("fanout", M, case, "each_max_us")),
+            ms(R.med("fanout", M, case, "each_med_us")), ms(c),
             "1" if case == "pt" else ratio(w, tw), "1" if case == "pt" else ratio(c, tc),
-            len(R.vals("fanout", "ec", case, "wall_us"))))
+            len(R.vals("fanout", M, case, "wall_us"))))
     p("")
     fr = m.get("fanout_resumed", "? ?").split()
     p("With %s vCPU, squid's 50 handshakes and the tools compete for the same cores: the total "
@@ -560,7 +598,12 @@ def report(path):
         p("")
         p("| run | total Mi | program (pom-proxy incl. BearSSL / proxytunnel) | libcrypto + libssl | libc | ld.so |")
         p("|---|---:|---:|---:|---:|---:|")
-        names = {"pp-hot-ec": "pom-proxy hot (resumed), default squid",
+        names = {"pp-hot-main": "pom-proxy hot (resumed), Envoy-shaped squid",
+                 "pp-full-main": "pom-proxy repeat (chain cached, no session), Envoy-shaped squid",
+                 "pp-first-main": "pom-proxy first contact (no session, no verified chain), Envoy-shaped squid",
+                 "pp-cold-main": "pom-proxy cold, Envoy-shaped squid",
+                 "pt-main": "proxytunnel, Envoy-shaped squid",
+                 "pp-hot-ec": "pom-proxy hot (resumed), default squid",
                  "pp-full-ec": "pom-proxy full handshake, default squid (P-256)",
                  "pp-cold-ec": "pom-proxy cold, default squid",
                  "pt-ec": "proxytunnel, default squid",
@@ -578,7 +621,8 @@ def report(path):
                 name, f(c["total"]), f(o.get("program", 0)),
                 f(o.get("libcrypto", 0) + o.get("libssl", 0)), f(o.get("libc", 0)), f(o.get("ld.so", 0))))
         p("")
-        for k in ("pp-full-ec", "pp-full-ecsrv", "pp-full-rsa", "pp-cold-ec"):
+        for k in ("pp-first-main", "pp-full-main", "pp-cold-main", "pp-full-ec", "pp-full-ecsrv",
+                  "pp-full-rsa", "pp-cold-ec"):
             c = R.cg.get(k)
             if not c or not c["fn"]:
                 continue
@@ -590,9 +634,9 @@ def report(path):
             for n_, label in c["fn"]:
                 p("| %s | %.1f | %.0f %% |" % (label, n_ / 1e6, 100 * n_ / c["total"]))
             p("")
-        c = R.cg.get("pp-full-ec")
+        c = R.cg.get("pp-first-main")
         if c and c["top"]:
-            p("Top functions by own cost, pom-proxy full handshake (default squid): " + ", ".join(
+            p("Top functions by own cost, pom-proxy first contact (Envoy-shaped squid): " + ", ".join(
                 "`%s` %.1f Mi" % (fn, n_ / 1e6) for n_, fn, obj in c["top"]) + ".")
             p("")
 
@@ -615,8 +659,9 @@ def report(path):
     p("- **CPU** and **peak RSS** are the tool process's own `wait4` rusage (user + sys; the "
       "split is shown only for bulk, where the tick-based split means something).")
     p("- **Cold**: pom-proxy's cache directory emptied before each run (the CA bundle file stays "
-      "in the page cache). **Full handshake**: only its TLS session file removed. **Hot**: as "
-      "left by the previous run (session resumed, anchors from the cache).")
+      "in the page cache). **First contact**: its TLS session and its verified-chain cache "
+      "removed (anchors from the cache). **Repeat** (full handshake): only its TLS session "
+      "removed. **Hot**: as left by the previous run (session resumed, anchors from the cache).")
     p("- **Bulk**: one tunnel moves the whole payload; throughput is bytes / wall time, "
       "handshake included. Pipes are Linux's default 64 KiB, like ssh's.")
     p("- **Interactive**: the session ends like ssh ends a ProxyCommand (stdin closed, SIGHUP).")

@@ -13,17 +13,27 @@
 #
 # The world (all on 127.0.0.1, torn down at exit by tests/lib/world.sh):
 #   squid (squid-openssl, https_port with the test PKI) as the CONNECT proxy,
-#   in four variants: EC or RSA server certificate, ECDHE group chosen by the
-#   client's preference (squid's default) or by the server's
+#   in five variants: "envoy", the default everything is measured on, set
+#   up the way Pomerium sets up Envoy (world.sh's SQUID_SHAPE=envoy: server's
+#   order, Envoy's suites, groups X25519 then P-256, the Let's
+#   Encrypt-shaped chain le-chain.pem); and squid's own defaults with an EC
+#   or RSA certificate signed directly by the P-256 test CA, the ECDHE group
+#   chosen by the client's preference (squid's default) or by the server's
 #   (tls-options=CIPHER_SERVER_PREFERENCE). Both tools use the same squid.
 #   bench/upstream (C): reply (40 bytes then close), source, sink, echo.
 #   bench/harness (C): runs one tool with stdin and stdout on pipes, stdin
 #   kept open (as ssh does; proxytunnel exits at stdin EOF), times it from
 #   fork to wait4 and reads the child's rusage; fails on a wrong byte count.
 # Tools: pom-proxy --pomerium-url https://localhost:PORT --alternate-ca-path
-#   ca.pem (system store + the test CA, anchor cache in $XDG_CACHE_HOME);
-#   proxytunnel -q -E -C DIR -p localhost:PORT, DIR a hashed directory of
-#   the system certificates plus the test CA (its fastest trust setup).
+#   ca.pem (system store + the test CA and the P-384 LE-shaped root, anchor
+#   cache in $XDG_CACHE_HOME); proxytunnel -q -E -C DIR -p localhost:PORT,
+#   DIR a hashed directory of the system certificates plus the same two
+#   roots (its fastest trust setup).
+# pom-proxy's cases: hot (as left: session resumed), full (its TLS session
+#   removed, the verified-chain cache kept: a repeat visit), first (the
+#   session and the verified-chain cache removed, the anchor cache kept:
+#   first contact with this proxy), cold (the whole cache directory
+#   removed).
 # Runs alternate between the tools (the order rotates every round); the
 # report (bench/report.py) gives medians and pom-proxy/proxytunnel ratios.
 set -u
@@ -62,6 +72,7 @@ else
 fi
 BULK=$((BULK_MIB * 1024 * 1024))
 REPLY=40
+MAIN=envoy
 RES=$T/results.txt
 : >"$RES"
 
@@ -83,11 +94,14 @@ H=$T/harness
 # ------------------------------------------------------------------ world
 pki
 
-# bench_squid NAME CERT KEY [TLS-OPTIONS] — world.sh's start_squid, with a
+# bench_squid SHAPE NAME CERT KEY [TLS-OPTIONS] — world.sh's start_squid
+# (SQUID_SHAPE=SHAPE: envoy or openssl), with a
 # log line per tunnel that names the TLS version and cipher and the
 # User-Agent (pom-proxy sends one, proxytunnel does not).
 # Sets SQ_PORT_<NAME>, SQ_DIR_<NAME>, SQ_PID_<NAME>.
 bench_squid() {
+	local shape=$1
+	shift
 	local name=$1 extra=$T/squid-$1.conf
 	{
 		echo 'logformat bench %ts.%03tu %rm %>Hs %ssl::>negotiated_version %ssl::>negotiated_cipher "%{User-Agent}>h"'
@@ -96,18 +110,21 @@ bench_squid() {
 		# time in three): a larger one keeps the "hot" cases about resumption
 		echo "sslproxy_session_cache_size 32 MB"
 	} >"$extra"
-	SQUID_CERT=$2 SQUID_KEY=$3 SQUID_TLS_OPTIONS=${4:-} SQUID_LOGFORMAT=bench \
+	SQUID_SHAPE=$shape SQUID_CERT=$2 SQUID_KEY=$3 SQUID_TLS_OPTIONS=${4:-} SQUID_LOGFORMAT=bench \
 		start_squid "squid-$name" "$extra"
 	printf -v "SQ_PORT_$name" %s "$SQUID_PORT"
 	printf -v "SQ_DIR_$name" %s "$SQUID_DIR"
 	printf -v "SQ_PID_$name" %s "$SQUID_PID"
 }
-VARIANTS="ec ecsrv rsa rsasrv"
-say "starting squid x4, the upstreams"
-bench_squid ec "$PKI/server.pem" "$PKI/server.key"
-bench_squid ecsrv "$PKI/server.pem" "$PKI/server.key" CIPHER_SERVER_PREFERENCE
-bench_squid rsa "$PKI/server-rsa.pem" "$PKI/server-rsa.key"
-bench_squid rsasrv "$PKI/server-rsa.pem" "$PKI/server-rsa.key" CIPHER_SERVER_PREFERENCE
+VARIANTS="envoy ec ecsrv rsa rsasrv"
+say "starting squid x5, the upstreams"
+bench_squid envoy envoy "$PKI/le-chain.pem" "$PKI/le-leaf.key"
+bench_squid openssl ec "$PKI/server.pem" "$PKI/server.key"
+bench_squid openssl ecsrv "$PKI/server.pem" "$PKI/server.key" CIPHER_SERVER_PREFERENCE
+bench_squid openssl rsa "$PKI/server-rsa.pem" "$PKI/server-rsa.key"
+bench_squid openssl rsasrv "$PKI/server-rsa.pem" "$PKI/server-rsa.key" CIPHER_SERVER_PREFERENCE
+meta main_variant $MAIN
+
 
 # upstream MODE [N] — sets UP_PORT
 _ups=0
@@ -127,7 +144,9 @@ upstream echo; P_ECHO=$UP_PORT
 PTCA=$T/pt-ca
 mkdir -p "$PTCA"
 for f in /etc/ssl/certs/*.pem; do ln -s "$(readlink -f "$f")" "$PTCA/$(basename "$f")"; done
-cp "$PKI/ca.pem" "$PTCA/pom-bench-test-ca.pem"
+# (rehash takes one certificate per file: ca.pem holds two)
+cp "$PKI/ca-only.pem" "$PTCA/pom-bench-test-ca.pem"
+cp "$PKI/le-root-ec.pem" "$PTCA/pom-bench-le-root-ec.pem"
 openssl rehash "$PTCA" 2>/dev/null || bail "openssl rehash failed"
 
 # pp VARIANT / pt VARIANT — the command line of each tool for that squid
@@ -146,17 +165,24 @@ measure() {
 	echo "$sec $var $case $round $line" >>"$RES"
 }
 
+# forget CASE — prepare pom-proxy's cache for CASE (pp-cold: empty;
+# pp-first: no TLS session, no verified chain; pp-full: no TLS session;
+# pp-hot: as left)
+forget() {
+	case $1 in
+	pp-cold) rm -rf "$POMCACHE" ;;
+	pp-first) rm -rf "$POMCACHE/sessions" "$POMCACHE/verified-chains" ;;
+	pp-full) rm -rf "$POMCACHE/sessions" ;;
+	esac
+}
+
 # run_case SECTION VARIANT CASE ROUND MODE-ARGS... — prepare the cache for
-# CASE (pp-cold: empty; pp-full: no TLS session; pp-hot: as left), run the
-# tool of CASE through the harness
+# CASE (forget), run the tool of CASE through the harness
 run_case() {
 	local sec=$1 var=$2 case=$3 round=$4
 	shift 4
 	local mode=("$@") dest
-	case $case in
-	pp-cold) rm -rf "$POMCACHE" ;;
-	pp-full) rm -rf "$POMCACHE/sessions" ;;
-	esac
+	forget "$case"
 	case $sec in
 	open | warmup | fanout) dest=127.0.0.1:$P_REPLY ;;
 	down) dest=127.0.0.1:$P_SOURCE ;;
@@ -275,29 +301,30 @@ say "1. tunnel open: warm-up"
 for v in $VARIANTS; do
 	alternate warmup "$v" 2 "pp-hot pt" recv $REPLY
 done
-say "1. tunnel open: $OPEN_ROUNDS rounds (hot, full handshake, proxytunnel), $COLD_ROUNDS cold"
-alternate open ec "$OPEN_ROUNDS" "pp-hot pp-full pt" recv $REPLY
-alternate open ec "$COLD_ROUNDS" "pp-cold pt" recv $REPLY
+say "1. tunnel open: $OPEN_ROUNDS rounds (hot, repeat, first contact, proxytunnel), $COLD_ROUNDS cold"
+alternate open $MAIN "$OPEN_ROUNDS" "pp-hot pp-full pp-first pt" recv $REPLY
+alternate open $MAIN "$COLD_ROUNDS" "pp-cold pt" recv $REPLY
 say "1. tunnel open, other squid setups: $VAR_ROUNDS rounds each"
-for v in ecsrv rsa rsasrv; do
+for v in ec ecsrv rsa rsasrv; do
 	alternate open "$v" "$VAR_ROUNDS" "pp-hot pp-full pt" recv $REPLY
 done
 
 # ------------------------------------------------------------------ 2. bulk
 say "2. bulk: $BULK_ROUNDS x $BULK_MIB MiB down and up per tool"
-pp ec
+pp $MAIN
 "$H" recv $REPLY -- "${PPCMD[@]}" 127.0.0.1:$P_REPLY >/dev/null 2>&1 # a fresh session
+SQP=SQ_PID_$MAIN
 for ((r = 1; r <= BULK_ROUNDS; r++)); do
 	for c in pp-hot pt; do
 		[ $((r % 2)) = 0 ] && { [ $c = pt ] && c=pp-hot || c=pt; }
 		for sec in down up; do
-			s0=$(squid_cpu "$SQ_PID_ec")
+			s0=$(squid_cpu "${!SQP}")
 			if [ $sec = down ]; then
-				run_case down ec $c $r -t 300 recv $BULK
+				run_case down $MAIN $c $r -t 300 recv $BULK
 			else
-				run_case up ec $c $r -t 300 send $BULK
+				run_case up $MAIN $c $r -t 300 send $BULK
 			fi
-			echo "squid $sec ec $c $r ticks=$(($(squid_cpu "$SQ_PID_ec") - s0)) hz=$(getconf CLK_TCK)" >>"$RES"
+			echo "squid $sec $MAIN $c $r ticks=$(($(squid_cpu "${!SQP}") - s0)) hz=$(getconf CLK_TCK)" >>"$RES"
 		done
 	done
 done
@@ -308,8 +335,8 @@ if [ "$QUICK" != 1 ] && command -v strace >/dev/null; then
 	SMALL=$((64 * 1024 * 1024))
 	upstream source $SMALL; P_SSRC=$UP_PORT
 	upstream sink $SMALL; P_SSNK=$UP_PORT
-	pp ec
-	pt ec
+	pp $MAIN
+	pt $MAIN
 	for c in pp pt; do
 		for sec in down up; do
 			if [ $sec = down ]; then mode=(recv $SMALL); dport=$P_SSRC; else mode=(send $SMALL); dport=$P_SSNK; fi
@@ -328,14 +355,14 @@ fi
 
 # ------------------------------------------------------------------ 4. rtt
 say "4. interactive: $RTT_ROUNDS x $RTT_COUNT round trips of 64 bytes"
-alternate rtt ec "$RTT_ROUNDS" "pp-hot pt tcp" rtt "$RTT_COUNT" 64 20
+alternate rtt $MAIN "$RTT_ROUNDS" "pp-hot pt tcp" rtt "$RTT_COUNT" 64 20
 
 # ------------------------------------------------------------------ 5. fan-out
 say "5. fan-out: $FAN_ROUNDS x $FAN_N tunnels at once"
-alternate fanout ec "$FAN_ROUNDS" "pp-hot pp-full pt" -t 120 fanout "$FAN_N" $REPLY
+alternate fanout $MAIN "$FAN_ROUNDS" "pp-hot pp-full pt" -t 120 fanout "$FAN_N" $REPLY
 
 # did the hot fan-out really resume? one more, untimed, with -v
-pp ec
+pp $MAIN
 "$H" fanout "$FAN_N" $REPLY -- "${PPCMD[@]}" -v 127.0.0.1:$P_REPLY >/dev/null 2>"$T/fan-v.err" ||
 	bail "fan-out check failed"
 meta fanout_resumed "$(grep -c 'resumed' "$T/fan-v.err") $FAN_N"
@@ -353,10 +380,7 @@ if [ "$PROFILE" = 1 ] && command -v valgrind >/dev/null && command -v callgrind_
 	say "6. callgrind: one tunnel open per case"
 	cg() { # NAME VARIANT CASE
 		local name=$1 v=$2 case=$3 f=$T/cg.$1
-		case $case in
-		pp-cold) rm -rf "$POMCACHE" ;;
-		pp-full) rm -rf "$POMCACHE/sessions" ;;
-		esac
+		forget "$case"
 		local vg=(valgrind --tool=callgrind --callgrind-out-file="$f")
 		if [ "$case" = pt ]; then
 			pt "$v"
@@ -369,11 +393,14 @@ if [ "$PROFILE" = 1 ] && command -v valgrind >/dev/null && command -v callgrind_
 		callgrind_annotate --auto=no --threshold=100 "$f" >"$T/cg.$name.self" 2>/dev/null
 		python3 "$ROOT/bench/report.py" --callgrind "$name" "$T/cg.$name.incl" "$T/cg.$name.self" >>"$RES"
 	}
-	pp ec
+	pp $MAIN
 	"$H" recv $REPLY -- "${PPCMD[@]}" 127.0.0.1:$P_REPLY >/dev/null 2>&1
-	cg pp-hot-ec ec pp-hot
+	cg pp-hot-main $MAIN pp-hot
+	cg pp-full-main $MAIN pp-full
+	cg pp-first-main $MAIN pp-first
+	cg pp-cold-main $MAIN pp-cold
+	cg pt-main $MAIN pt
 	cg pp-full-ec ec pp-full
-	cg pp-cold-ec ec pp-cold
 	cg pt-ec ec pt
 	cg pp-full-ecsrv ecsrv pp-full
 	cg pt-ecsrv ecsrv pt
