@@ -640,6 +640,55 @@ def report(path):
                 "`%s` %.1f Mi" % (fn, n_ / 1e6) for n_, fn, obj in c["top"]) + ".")
             p("")
 
+    # ---------------------------------------------------------- 7
+    lat = dict(x.split("=", 1) for x in m.get("latency", "").split() if "=" in x)
+    if lat and R.vals("lat", "lat", "pt", "wall_us") and R.vals("lat", "lat2", "pt", "wall_us"):
+        d1, d2 = float(lat.get("delay_ms", "10")), float(lat.get("delay2_ms", "30"))
+        c1 = R.med("lat", "lat", "tcp", "rtt_med_us") / 1000
+        c2 = R.med("lat", "lat2", "tcp", "rtt_med_us") / 1000
+        p("## 7. Round trips: the tunnel open over a slow link")
+        p("")
+        p("bench/delay.py, a relay on loopback, holds each chunk it reads for a fixed time in each "
+          "direction before passing it on (in order, per read, not per byte), in front of the "
+          "Envoy-shaped squid: %g ms each way, then %g ms (a 64-byte echo through relays of the "
+          "same delays measured %.2f and %.2f ms per round trip). **Round trips** = the growth of "
+          "the median wall time between the two relays / the growth of the round trip (%.2f ms): "
+          "the tool's CPU and start-up cancel out. The relay cannot delay TCP's own handshake "
+          "(the kernel answers the SYN), so what it counts is the TLS handshake and the CONNECT "
+          "exchange; TCP adds 1. Counting for a client that sends CONNECT as soon as its "
+          "handshake allows: TLS 1.2 resumed 1 round trip (ServerHello and Finished come back; "
+          "the client's Finished and the CONNECT leave together), TLS 1.2 full 2 (without False "
+          "Start the client waits for the server's Finished), TLS 1.3 full 1; then CONNECT "
+          "request → 200 1. *At 100 ms*: the wall time at the first relay, plus "
+          "(round trips measured) × (100 − %.1f) ms, plus 100 ms for TCP's connect." % (
+              d1, d2, c1, c2, c2 - c1, c1))
+        p("")
+        p("| client, case | wall ms at %.1f ms RTT | wall ms at %.1f ms RTT | round trips measured | floor after TCP | total with TCP | at 100 ms RTT | runs |" % (c1, c2))
+        p("|---|---:|---:|---:|---:|---:|---:|---:|")
+        rows = [("pom-proxy, TLS 1.2 resumed (hot)", "pp-hot", 2),
+                ("pom-proxy, TLS 1.2 full, repeat (chain cached)", "pp-full", 3),
+                ("pom-proxy, TLS 1.2 full, first contact", "pp-first", 3),
+                ("proxytunnel, TLS 1.3 full (it keeps no session)", "pt", 2)]
+        for name, case, floor in rows:
+            w1 = R.med("lat", "lat", case, "wall_us") / 1000
+            w2 = R.med("lat", "lat2", case, "wall_us") / 1000
+            if w1 != w1 or w2 != w2:
+                continue
+            n = (w2 - w1) / (c2 - c1)
+            p("| %s | %.1f | %.1f | **%.2f** | %d | %d | %.0f ms | %d |" % (
+                name, w1, w2, n, floor, floor + 1, w1 + n * (100 - c1) + 100,
+                len(R.vals("lat", "lat", case, "wall_us")) + len(R.vals("lat", "lat2", case, "wall_us"))))
+        p("| pomerium-cli (computed from its source, not measured) | | | | 5 | 6 | 600 ms + its CPU | |")
+        p("")
+        p("pomerium-cli (`tunnel/tunnel_tcp.go`, `pickTCPTunneler`) sends a probe `GET "
+          "https://proxy/` with its own `http.Client` before the first tunnel of each process "
+          "(ssh starts one process per connection), looking for `h3` in Alt-Svc: TCP 1 + TLS "
+          "1.3 1 + GET 1; then `tunnel_http1.go` dials a second TLS connection for the CONNECT "
+          "(no `ClientSessionCache`, so no resumption): TCP 1 + TLS 1.3 1 + CONNECT 1 — 6 round "
+          "trips in all, against pom-proxy's 3 when it resumes and 4 when it cannot. pom-proxy's "
+          "own `-v` through the relay, after a run that left a session: *%s*." % m.get("lat_resume", "?"))
+        p("")
+
     # ---------------------------------------------------------- reading
     f = findings(R)
     if f:

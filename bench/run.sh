@@ -20,6 +20,10 @@
 #   or RSA certificate signed directly by the P-256 test CA, the ECDHE group
 #   chosen by the client's preference (squid's default) or by the server's
 #   (tls-options=CIPHER_SERVER_PREFERENCE). Both tools use the same squid.
+#   bench/delay.py: relays that delay each direction by 10 ms and by 30 ms,
+#   in front of the envoy squid (and of an echo upstream, to calibrate
+#   them); the round trips of a case are the slope of its wall time
+#   between the two, which cancels the tool's own CPU and start-up.
 #   bench/upstream (C): reply (40 bytes then close), source, sink, echo.
 #   bench/harness (C): runs one tool with stdin and stdout on pipes, stdin
 #   kept open (as ssh does; proxytunnel exits at stdin EOF), times it from
@@ -58,20 +62,21 @@ case $OUT in "" | /*) ;; *) OUT=$ROOT/$OUT ;; esac
 
 if [ "$QUICK" = 1 ]; then
 	watchdog 150
-	OPEN_ROUNDS=10 VAR_ROUNDS=6 COLD_ROUNDS=5
+	OPEN_ROUNDS=10 VAR_ROUNDS=6 COLD_ROUNDS=5 LAT_ROUNDS=3
 	BULK_MIB=256 BULK_ROUNDS=1
 	RTT_COUNT=300 RTT_ROUNDS=2
 	FAN_N=50 FAN_ROUNDS=2
 	PROFILE=0
 else
 	watchdog 900
-	OPEN_ROUNDS=40 VAR_ROUNDS=20 COLD_ROUNDS=15
+	OPEN_ROUNDS=40 VAR_ROUNDS=20 COLD_ROUNDS=15 LAT_ROUNDS=10
 	BULK_MIB=1024 BULK_ROUNDS=3
 	RTT_COUNT=1000 RTT_ROUNDS=9
 	FAN_N=50 FAN_ROUNDS=5
 fi
 BULK=$((BULK_MIB * 1024 * 1024))
 REPLY=40
+DELAY_MS=10 DELAY2_MS=30
 MAIN=envoy
 RES=$T/results.txt
 : >"$RES"
@@ -184,7 +189,7 @@ run_case() {
 	local mode=("$@") dest
 	forget "$case"
 	case $sec in
-	open | warmup | fanout) dest=127.0.0.1:$P_REPLY ;;
+	open | warmup | fanout | lat) dest=127.0.0.1:$P_REPLY ;;
 	down) dest=127.0.0.1:$P_SOURCE ;;
 	up) dest=127.0.0.1:$P_SINK ;;
 	rtt) dest=127.0.0.1:$P_ECHO ;;
@@ -192,7 +197,7 @@ run_case() {
 	case $case in
 	pp-*) pp "$var"; measure "$sec" "$var" "$case" "$round" "${mode[@]}" -- "${PPCMD[@]}" "$dest" ;;
 	pt) pt "$var"; measure "$sec" "$var" "$case" "$round" "${mode[@]}" -- "${PTCMD[@]}" -d "$dest" ;;
-	tcp) measure "$sec" "$var" "$case" "$round" tcprtt "${mode[@]:1}" "$P_ECHO" ;; # mode: rtt N SIZE WARMUP
+	tcp) measure "$sec" "$var" "$case" "$round" tcprtt "${mode[@]:1}" "${TCP_ECHO:-$P_ECHO}" ;; # mode: rtt N SIZE WARMUP
 	esac
 }
 
@@ -366,6 +371,35 @@ pp $MAIN
 "$H" fanout "$FAN_N" $REPLY -- "${PPCMD[@]}" -v 127.0.0.1:$P_REPLY >/dev/null 2>"$T/fan-v.err" ||
 	bail "fan-out check failed"
 meta fanout_resumed "$(grep -c 'resumed' "$T/fan-v.err") $FAN_N"
+
+# ------------------------------------------------------------------ 7. latency
+# bench/delay.py in front of the envoy squid, DELAY_MS then DELAY2_MS each
+# way: a round trip costs 2 x DELAY more than on loopback. Relays of the
+# same delays in front of the echo upstream calibrate them (64-byte round
+# trips over plain TCP). lat: the 10 ms relay, lat2: the 30 ms one.
+say "7. latency: $DELAY_MS and $DELAY2_MS ms each way, $LAT_ROUNDS rounds each"
+# relay NAME TO-PORT MS — sets RELAY_PORT
+relay() {
+	rm -f "$T/$1.port"
+	spawn "$1" python3 "$ROOT/bench/delay.py" "$T/$1.port" "$2" "$3"
+	wait_file "$T/$1.port" 10 || { diag_file "$T/$1.err"; bail "bench/delay.py did not start"; }
+	RELAY_PORT=$(cat "$T/$1.port")
+}
+meta latency "delay_ms=$DELAY_MS delay2_ms=$DELAY2_MS rounds=$LAT_ROUNDS"
+for lv in lat lat2; do
+	[ $lv = lat ] && ms=$DELAY_MS || ms=$DELAY2_MS
+	relay "relay-squid-$lv" "$SQ_PORT_envoy" "$ms"
+	printf -v "SQ_PORT_$lv" %s "$RELAY_PORT"
+	relay "relay-echo-$lv" "$P_ECHO" "$ms"
+	TCP_ECHO=$RELAY_PORT alternate lat "$lv" "$LAT_ROUNDS" tcp rtt 5 64 1
+	alternate lat "$lv" 1 "pp-hot pt" recv $REPLY # warm-up: a session for the relay's port
+	alternate lat "$lv" "$LAT_ROUNDS" "pp-hot pp-full pp-first pt" recv $REPLY
+done
+# what pom-proxy does through the relay after a run that left a session
+pp lat
+"$H" -t 20 recv $REPLY -- "${PPCMD[@]}" 127.0.0.1:$P_REPLY >/dev/null 2>&1
+r1=$("$H" -t 20 recv $REPLY -- "${PPCMD[@]}" -v 127.0.0.1:$P_REPLY 2>&1 >/dev/null | grep -o -E 'full handshake|resumed' | head -1)
+meta lat_resume "${r1:-?}"
 
 # ------------------------------------------------------------------ squid's view
 for v in $VARIANTS; do
