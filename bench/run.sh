@@ -309,6 +309,9 @@ done
 say "1. tunnel open: $OPEN_ROUNDS rounds (hot, repeat, first contact, proxytunnel), $COLD_ROUNDS cold"
 alternate open $MAIN "$OPEN_ROUNDS" "pp-hot pp-full pp-first pt" recv $REPLY
 alternate open $MAIN "$COLD_ROUNDS" "pp-cold pt" recv $REPLY
+# does this build keep a verified-chain cache? (after a repeat run, it is there)
+run_case warmup $MAIN pp-full 0 recv $REPLY
+[ -e "$POMCACHE/verified-chains" ] && meta chain_cache yes || meta chain_cache no
 say "1. tunnel open, other squid setups: $VAR_ROUNDS rounds each"
 for v in ec ecsrv rsa rsasrv; do
 	alternate open "$v" "$VAR_ROUNDS" "pp-hot pp-full pt" recv $REPLY
