@@ -27,16 +27,19 @@ tunnel() {
 	shift || true
 	rm -rf "$CACHE/sessions"
 	run_pp -v --pomerium-url "https://$host:$DOUBLE_PORT" \
-		--alternate-ca-path "${CA_FILE:-$PKI/ca.pem}" --service-account-file "$TOK" "$@" "$ROUTE"
+		--alternate-ca-path "${CA_FILE:-$T/trust.pem}" --service-account-file "$TOK" "$@" "$ROUTE"
 }
 
+# the trust store: the RSA root of the Let's Encrypt-shaped hierarchy (so
+# the whole chain, cross-sign included, is checked) and the test root
+cat "$PKI/le-root-rsa.pem" "$PKI/ca-only.pem" >"$T/trust.pem"
 kept="verified-chain cache: chain verified in full and kept"
 hit="verified-chain cache: hit"
 
-start_chain_double "$PKI/chain.pem" "$PKI/chain.key"
+start_chain_double "$PKI/le-chain.pem" "$PKI/le-leaf.key"
 
 tunnel
-is "$RC" 0 "first tunnel through a leaf + intermediate chain works"
+is "$RC" 0 "first tunnel through the Let's Encrypt-shaped chain works"
 is "$OUT" "chain cache payload" "  and carries the bytes"
 like "$ERR" "$kept" "  its chain is verified in full and kept"
 unlike "$ERR" "$hit" "  (not a hit: nothing was cached)"
@@ -45,7 +48,7 @@ is "$(stat -c %a "$CHAINS")" 600 "  and is private (0600)"
 
 tunnel
 is "$RC" 0 "second tunnel, same chain, same trust store, same name"
-like "$ERR" "$hit, 2 certificates" "  is a hit: the signatures are not checked again"
+like "$ERR" "$hit, 3 certificates" "  is a hit: the signatures are not checked again"
 like "$ERR" "full handshake" "  in a full TLS handshake (no session resumed)"
 is "$OUT" "chain cache payload" "  and carries the bytes"
 
@@ -55,9 +58,9 @@ like "$ERR" "$kept" "  another name: verified in full (IP SAN check included) an
 tunnel 127.0.0.1
 like "$ERR" "$hit" "  and then a hit for that address"
 
-cp "$PKI/ca.pem" "$T/ca-copy.pem"
+cp "$T/trust.pem" "$T/ca-copy.pem"
 CA_FILE=$T/ca-copy.pem tunnel
-is "$RC" 0 "another trust store (a copy of the CA elsewhere) works"
+is "$RC" 0 "another trust store (a copy of the same anchors elsewhere) works"
 like "$ERR" "$kept" "  and verifies in full: another trust store is another key"
 touch -d '1 hour ago' "$T/ca-copy.pem"
 CA_FILE=$T/ca-copy.pem tunnel
@@ -145,7 +148,7 @@ end=$(($(date +%s) + 10))
 mk_short_leaf() {
 	openssl req -new -config "$T/short/cnf" -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
 		-nodes -keyout "$T/short/leaf.key" -subj /CN=short -out "$T/short/leaf.csr" &&
-	openssl ca -batch -config "$T/short/cnf" -notext -rand_serial -cert "$PKI/ca.pem" \
+	openssl ca -batch -config "$T/short/cnf" -notext -rand_serial -cert "$PKI/ca-only.pem" \
 		-keyfile "$PKI/ca.key" -startdate "$(date -u -d '1 hour ago' +%Y%m%d%H%M%SZ)" \
 		-enddate "$(date -u -d "@$end" +%Y%m%d%H%M%SZ)" -extensions leaf \
 		-in "$T/short/leaf.csr" -out "$T/short/leaf.pem"
