@@ -24,7 +24,7 @@ struct login_options {
 				    * into (login --if-needed: never block a
 				    * caller that cannot sign in) */
 	int timeout_s;             /* bound on the whole wait (--login-timeout) */
-	struct loginapi_settings tls;   /* trust settings for the login API */
+	struct httpget_settings tls;    /* trust settings for the login API */
 };
 
 /* Obtain a token for the proxy of d into token (size > TOKEN_MAX), and
