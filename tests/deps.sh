@@ -16,7 +16,7 @@
 # This file is the one place the package lists live.
 set -eu
 
-PKG_BUILD="gcc make libc6-dev libbearssl-dev libcurl4-openssl-dev"
+PKG_BUILD="gcc make libc6-dev libbearssl-dev libcurl4-openssl-dev libjson-c-dev"
 # tests/lib/world.sh's own tools: the double, the PKI, sshd, process control
 PKG_WORLD="python3 openssl openssh-server openssh-client procps psmisc coreutils util-linux"
 PKG_DEMO="$PKG_BUILD $PKG_WORLD"
