@@ -6,9 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Print s for sh: bare when it is made of safe characters, else in single
- * quotes (with ' written as '\''). */
-static void shell_word(const char *s)
+void sshconfig_shell_word(const char *s)
 {
 	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 			    "0123456789-_./:=,+@") == strlen(s)) {
@@ -30,7 +28,7 @@ static void shell_words(const char *const *w, int n)
 {
 	for (int i = 0; i < n; i++) {
 		putchar(' ');
-		shell_word(w[i]);
+		sshconfig_shell_word(w[i]);
 	}
 }
 
@@ -41,11 +39,9 @@ static int bad_value(const char *v, int in_quotes)
 	return strpbrk(v, "\r\n%") || (in_quotes && strchr(v, '"'));
 }
 
-int sshconfig_print(const char *pattern, const char *pomerium_url, const char *const *opts,
-		    int n, int sign_in_first)
+enum pom_exit sshconfig_self(char *self, size_t size)
 {
-	char self[PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+	ssize_t len = readlink("/proc/self/exe", self, size - 1);
 	if (len <= 0) {
 		log_error("cannot find this program's own path");
 		return EXIT_LOCAL;
@@ -55,40 +51,71 @@ int sshconfig_print(const char *pattern, const char *pomerium_url, const char *c
 		log_error("ssh-config: this program's path contains '%%', which ssh would expand");
 		return EXIT_LOCAL;
 	}
+	return EXIT_OK;
+}
+
+enum pom_exit sshconfig_check_values(const char *pomerium_url, const char *const *opts, int n,
+				     int in_quotes)
+{
+	int bad = pomerium_url && bad_value(pomerium_url, in_quotes);
+	for (int i = 0; i < n; i++)
+		bad |= bad_value(opts[i], in_quotes);
+	if (bad) {
+		log_error("ssh-config: option values must not contain newlines or '%%'%s",
+			  in_quotes ? " (nor '\"' with --sign-in-first)" : "");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+void sshconfig_proxycommand(const char *self, const char *pomerium_url,
+			    const char *const *opts, int n)
+{
+	fputs("    ProxyCommand ", stdout);
+	sshconfig_shell_word(self);
+	if (pomerium_url) {
+		fputs(" --pomerium-url ", stdout);
+		sshconfig_shell_word(pomerium_url);
+	}
+	shell_words(opts, n);
+	printf(" %%h:%%p\n");
+}
+
+void sshconfig_match_signin(const char *patterns, const char *self, const char *pomerium_url,
+			    const char *const *opts, int n)
+{
+	/* an empty Match block, there for its exec: ssh runs it while it
+	 * reads the configuration, for the hosts of the patterns */
+	printf("Match host %s exec \"", patterns);
+	sshconfig_shell_word(self);
+	fputs(" login --if-needed", stdout);
+	shell_words(opts, n);
+	putchar(' ');
+	if (pomerium_url)
+		sshconfig_shell_word(pomerium_url);
+	else
+		fputs("https://%h", stdout);
+	fputs("\"\n", stdout);
+}
+
+int sshconfig_print(const char *pattern, const char *pomerium_url, const char *const *opts,
+		    int n, int sign_in_first)
+{
+	char self[PATH_MAX];
+	enum pom_exit code = sshconfig_self(self, sizeof self);
+	if (code != EXIT_OK)
+		return code;
 	if (strpbrk(pattern, " \t\r\n\"'")) {
 		log_error("ssh-config: the host pattern must not contain blanks or quotes");
 		return EXIT_USAGE;
 	}
-	int bad = pomerium_url && bad_value(pomerium_url, sign_in_first);
-	for (int i = 0; i < n; i++)
-		bad |= bad_value(opts[i], sign_in_first);
-	if (bad) {
-		log_error("ssh-config: option values must not contain newlines or '%%'%s",
-			  sign_in_first ? " (nor '\"' with --sign-in-first)" : "");
-		return EXIT_USAGE;
-	}
-	if (sign_in_first) {
-		/* an empty Match block, there for its exec: ssh runs it while it
-		 * reads the configuration, for the hosts of the pattern */
-		printf("Match host %s exec \"", pattern);
-		shell_word(self);
-		fputs(" login --if-needed", stdout);
-		shell_words(opts, n);
-		putchar(' ');
-		if (pomerium_url)
-			shell_word(pomerium_url);
-		else
-			fputs("https://%h", stdout);
-		fputs("\"\n", stdout);
-	}
-	printf("Host %s\n    ProxyCommand ", pattern);
-	shell_word(self);
-	if (pomerium_url) {
-		fputs(" --pomerium-url ", stdout);
-		shell_word(pomerium_url);
-	}
-	shell_words(opts, n);
-	printf(" %%h:%%p\n");
+	code = sshconfig_check_values(pomerium_url, opts, n, sign_in_first);
+	if (code != EXIT_OK)
+		return code;
+	if (sign_in_first)
+		sshconfig_match_signin(pattern, self, pomerium_url, opts, n);
+	printf("Host %s\n", pattern);
+	sshconfig_proxycommand(self, pomerium_url, opts, n);
 	fflush(stdout);
 	log_error("add the block above to ~/.ssh/config; then `ssh HOST` for any host matching "
 		  "%s goes through Pomerium (ssh expands %%h:%%p to the host and port)", pattern);
