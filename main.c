@@ -6,6 +6,8 @@
 #include "login.h"
 #include "listener.h"
 #include "relay.h"
+#include "routes.h"
+#include "routesout.h"
 #include "session.h"
 #include "sshconfig.h"
 #include "tls.h"
@@ -33,6 +35,9 @@ static const char usage_text[] =
 "       pom-proxy status                      list cached tokens\n"
 "       pom-proxy cache location|clear        show or empty the cache directory\n"
 "       pom-proxy ssh-config [options] HOST-PATTERN   print an ssh_config block\n"
+"       pom-proxy ssh-config [options] --routes PROXY-URL   one for each tcp route\n"
+"       pom-proxy routes [options] PROXY-URL  list the routes you may use\n"
+"       pom-proxy auth [options] PROXY-URL    print a token the proxy accepts\n"
 "\n"
 "Tunnel stdin/stdout to DEST through a Pomerium proxy (for ssh's ProxyCommand:\n"
 "  ProxyCommand pom-proxy %h:%p).\n"
@@ -62,6 +67,9 @@ static const char usage_text[] =
 "  --if-needed                 login: only when no usable token is at hand\n"
 "  --sign-in-first             ssh-config: add a Match line that signs in while\n"
 "                              ssh reads its configuration (before ConnectTimeout)\n"
+"  --routes PROXY-URL          ssh-config: a Host block for each tcp route of the\n"
+"                              proxy, all through --pomerium-url PROXY-URL\n"
+"  --json                      routes: print the proxy's JSON answer as it came\n"
 "  --proxy URL                 forward proxy to reach the Pomerium proxy through\n"
 "                              (http:// or https://; '-' = none; default: as curl,\n"
 "                              https_proxy/HTTPS_PROXY, all_proxy, unless no_proxy)\n"
@@ -80,7 +88,10 @@ static const char usage_text[] =
 "  12 client certificate or device refused (495/450), 13 bad or no answer;\n"
 "  an open tunnel ended by SIGINT/SIGTERM: 130/143 (SIGHUP, ssh's way: 0)\n";
 
-enum command { CMD_TUNNEL, CMD_LOGIN, CMD_LOGOUT, CMD_STATUS, CMD_CACHE, CMD_SSHCONFIG };
+enum command {
+	CMD_TUNNEL, CMD_LOGIN, CMD_LOGOUT, CMD_STATUS, CMD_CACHE, CMD_SSHCONFIG, CMD_ROUTES,
+	CMD_AUTH
+};
 
 struct options {
 	enum command cmd;
@@ -101,6 +112,8 @@ struct options {
 	int no_browser;
 	int if_needed;      /* login --if-needed */
 	int sign_in_first;  /* ssh-config --sign-in-first */
+	const char *routes_url; /* ssh-config --routes */
+	int json;           /* routes --json */
 	int login_timeout_s;
 	const char *proxy;
 	const char *proxy_cred_file;
@@ -153,6 +166,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 	static const struct { const char *name; enum command cmd; } cmds[] = {
 		{ "tcp", CMD_TUNNEL }, { "login", CMD_LOGIN }, { "logout", CMD_LOGOUT },
 		{ "status", CMD_STATUS }, { "cache", CMD_CACHE }, { "ssh-config", CMD_SSHCONFIG },
+		{ "routes", CMD_ROUTES }, { "auth", CMD_AUTH },
 	};
 	const char *v;
 	int i = 1, c = 1;
@@ -187,6 +201,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->if_needed = 1;
 		} else if (strcmp(a, "--sign-in-first") == 0 && o->cmd == CMD_SSHCONFIG) {
 			o->sign_in_first = 1;
+		} else if (strcmp(a, "--json") == 0 && o->cmd == CMD_ROUTES) {
+			o->json = 1;
+		} else if (o->cmd == CMD_SSHCONFIG &&
+			   opt_value(argc, argv, &i, "--routes", &o->routes_url)) {
+			continue;
 		} else if (opt_value(argc, argv, &i, "--pomerium-url", &o->pomerium_url) ||
 			   opt_value(argc, argv, &i, "--listen", &o->listen) ||
 			   opt_value(argc, argv, &i, "--alternate-ca-path", &o->alternate_ca_path) ||
@@ -247,8 +266,17 @@ static void parse_args(int argc, char **argv, struct options *o)
 		if (o->nargs != 1 || (strcmp(o->args[0], "location") && strcmp(o->args[0], "clear")))
 			die(EXIT_USAGE, "usage: pom-proxy cache location|clear");
 		return;
-	case CMD_SSHCONFIG:
+	case CMD_ROUTES:
+	case CMD_AUTH:
 		if (o->nargs != 1)
+			die(EXIT_USAGE, "usage: pom-proxy %s [options] PROXY-URL",
+			    o->cmd == CMD_AUTH ? "auth" : "routes");
+		break;
+	case CMD_SSHCONFIG:
+		if (o->routes_url && (o->nargs || o->pomerium_url))
+			die(EXIT_USAGE, "usage: pom-proxy ssh-config [options] --routes PROXY-URL "
+			    "(no host pattern, no --pomerium-url: every block uses PROXY-URL)");
+		if (o->nargs != 1 && !o->routes_url)
 			die(EXIT_USAGE, "usage: pom-proxy ssh-config [options] HOST-PATTERN "
 			    "(e.g. '*.corp.example.com')");
 		if (o->token.service_account)
@@ -339,9 +367,71 @@ static int run_login(const struct options *o)
 	return code;
 }
 
+/* The options worth keeping in a generated ProxyCommand, as words in v
+ * (room for 40), files made absolute; returns how many. */
+static int kept_options(const struct options *o, const char **v)
+{
+	static char paths[6][PATH_MAX];
+	int n = 0, np = 0;
+#define KEEP(flag, val) do { if (val) { v[n++] = flag; v[n++] = val; } } while (0)
+#define KEEP_PATH(flag, val) do { if (val) { v[n++] = flag; \
+		v[n++] = realpath(val, paths[np]) ? paths[np++] : val; } } while (0)
+	KEEP_PATH("--alternate-ca-path", o->alternate_ca_path);
+	KEEP("--ca-cert", o->ca_cert);
+	KEEP_PATH("--client-cert", o->client_cert);
+	KEEP_PATH("--client-key", o->client_key);
+	KEEP_PATH("--service-account-file", o->token.service_account_file);
+	KEEP("--browser-cmd", o->browser_cmd);
+	KEEP("--proxy", o->proxy);
+	KEEP_PATH("--proxy-credentials-file", o->proxy_cred_file);
+	KEEP("--connect-timeout", o->timeout_arg);
+	KEEP("--login-timeout", o->login_timeout_arg);
+#undef KEEP
+#undef KEEP_PATH
+	if (o->insecure)
+		v[n++] = "--disable-tls-verification";
+	if (o->no_browser)
+		v[n++] = "--no-browser";
+	for (int k = 0; k < log_level && k < 2; k++)
+		v[n++] = "-v";
+	return n;
+}
+
+/* pom-proxy routes URL, auth URL, ssh-config --routes URL: the proxy's
+ * routes API, signing in when it asks. */
+static int run_routes(const struct options *o, const char *url)
+{
+	static struct routes_answer ans;
+	static struct route_list list;
+	struct login_options lo;
+	struct dest d;
+	char err[256];
+	const char *v[40];
+	if (dest_parse_proxy(&d, url, err, sizeof err) < 0)
+		die(EXIT_USAGE, "%s", err);
+	login_options(o, &lo);
+	if (o->cmd == CMD_AUTH)
+		return routes_auth(&d, &o->token, &lo);
+	enum pom_exit code = routes_read(&d, &o->token, &lo, &ans, &list);
+	if (code != EXIT_OK)
+		return code;
+	int n = kept_options(o, v);
+	if (o->cmd == CMD_SSHCONFIG)
+		return routesout_sshconfig(&list, url, v, n, o->sign_in_first);
+	if (!o->json)
+		return routesout_list(&list, url, v, n);
+	if (fwrite(ans.body, 1, ans.len, stdout) != ans.len || fflush(stdout) != 0) {
+		log_error("cannot write the routes to stdout");
+		return EXIT_LOCAL;
+	}
+	return EXIT_OK;
+}
+
 static int run_command(const struct options *o)
 {
 	char err[256], authority[DEST_HOST_MAX + 8];
+	const char *v[40];
+	int n;
 	struct dest d;
 	switch (o->cmd) {
 	case CMD_LOGIN:
@@ -355,34 +445,14 @@ static int run_command(const struct options *o)
 		return cmd_logout(authority);
 	case CMD_STATUS:
 		return cmd_status();
-	case CMD_SSHCONFIG: {
-		/* the options worth keeping in the ProxyCommand, files made absolute */
-		static char paths[6][PATH_MAX];
-		const char *v[40];
-		int n = 0, np = 0;
-#define KEEP(flag, val) do { if (val) { v[n++] = flag; v[n++] = val; } } while (0)
-#define KEEP_PATH(flag, val) do { if (val) { v[n++] = flag; \
-		v[n++] = realpath(val, paths[np]) ? paths[np++] : val; } } while (0)
-		KEEP_PATH("--alternate-ca-path", o->alternate_ca_path);
-		KEEP("--ca-cert", o->ca_cert);
-		KEEP_PATH("--client-cert", o->client_cert);
-		KEEP_PATH("--client-key", o->client_key);
-		KEEP_PATH("--service-account-file", o->token.service_account_file);
-		KEEP("--browser-cmd", o->browser_cmd);
-		KEEP("--proxy", o->proxy);
-		KEEP_PATH("--proxy-credentials-file", o->proxy_cred_file);
-		KEEP("--connect-timeout", o->timeout_arg);
-		KEEP("--login-timeout", o->login_timeout_arg);
-#undef KEEP
-#undef KEEP_PATH
-		if (o->insecure)
-			v[n++] = "--disable-tls-verification";
-		if (o->no_browser)
-			v[n++] = "--no-browser";
-		for (int k = 0; k < log_level && k < 2; k++)
-			v[n++] = "-v";
+	case CMD_ROUTES:
+	case CMD_AUTH:
+		return run_routes(o, o->args[0]);
+	case CMD_SSHCONFIG:
+		if (o->routes_url)
+			return run_routes(o, o->routes_url);
+		n = kept_options(o, v);
 		return sshconfig_print(o->args[0], o->pomerium_url, v, n, o->sign_in_first);
-	}
 	default:
 		return strcmp(o->args[0], "clear") == 0 ? cmd_cache_clear() : cmd_cache_location();
 	}

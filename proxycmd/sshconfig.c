@@ -6,29 +6,29 @@
 #include <string.h>
 #include <unistd.h>
 
-void sshconfig_shell_word(const char *s)
+void sshconfig_shell_word(FILE *out, const char *s)
 {
 	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 			    "0123456789-_./:=,+@") == strlen(s)) {
-		fputs(s, stdout);
+		fputs(s, out);
 		return;
 	}
-	putchar('\'');
+	putc('\'', out);
 	for (; *s; s++) {
 		if (*s == '\'')
-			fputs("'\\''", stdout);
+			fputs("'\\''", out);
 		else
-			putchar(*s);
+			putc(*s, out);
 	}
-	putchar('\'');
+	putc('\'', out);
 }
 
 /* Each of the n words, after a blank, as a shell word. */
-static void shell_words(const char *const *w, int n)
+static void shell_words(FILE *out, const char *const *w, int n)
 {
 	for (int i = 0; i < n; i++) {
-		putchar(' ');
-		sshconfig_shell_word(w[i]);
+		putc(' ', out);
+		sshconfig_shell_word(out, w[i]);
 	}
 }
 
@@ -68,17 +68,24 @@ enum pom_exit sshconfig_check_values(const char *pomerium_url, const char *const
 	return EXIT_OK;
 }
 
+void sshconfig_command(FILE *out, const char *self, const char *pomerium_url,
+		       const char *const *opts, int n, const char *dest)
+{
+	sshconfig_shell_word(out, self);
+	if (pomerium_url) {
+		fputs(" --pomerium-url ", out);
+		sshconfig_shell_word(out, pomerium_url);
+	}
+	shell_words(out, opts, n);
+	fprintf(out, " %s", dest);
+}
+
 void sshconfig_proxycommand(const char *self, const char *pomerium_url,
 			    const char *const *opts, int n)
 {
 	fputs("    ProxyCommand ", stdout);
-	sshconfig_shell_word(self);
-	if (pomerium_url) {
-		fputs(" --pomerium-url ", stdout);
-		sshconfig_shell_word(pomerium_url);
-	}
-	shell_words(opts, n);
-	printf(" %%h:%%p\n");
+	sshconfig_command(stdout, self, pomerium_url, opts, n, "%h:%p");
+	putchar('\n');
 }
 
 void sshconfig_match_signin(const char *patterns, const char *self, const char *pomerium_url,
@@ -87,12 +94,12 @@ void sshconfig_match_signin(const char *patterns, const char *self, const char *
 	/* an empty Match block, there for its exec: ssh runs it while it
 	 * reads the configuration, for the hosts of the patterns */
 	printf("Match host %s exec \"", patterns);
-	sshconfig_shell_word(self);
+	sshconfig_shell_word(stdout, self);
 	fputs(" login --if-needed", stdout);
-	shell_words(opts, n);
+	shell_words(stdout, opts, n);
 	putchar(' ');
 	if (pomerium_url)
-		sshconfig_shell_word(pomerium_url);
+		sshconfig_shell_word(stdout, pomerium_url);
 	else
 		fputs("https://%h", stdout);
 	fputs("\"\n", stdout);

@@ -4,6 +4,7 @@
 #define POM_SSHCONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "exitcode.h"
 
 /* Print on stdout:
@@ -31,9 +32,14 @@ enum pom_exit sshconfig_self(char *self, size_t size);
 enum pom_exit sshconfig_check_values(const char *pomerium_url, const char *const *opts, int n,
 				     int in_quotes);
 
-/* Print s on stdout as one word for sh: bare when made of safe
- * characters, else in single quotes. */
-void sshconfig_shell_word(const char *s);
+/* Print s on out as one word for sh: bare when made of safe characters,
+ * else in single quotes. */
+void sshconfig_shell_word(FILE *out, const char *s);
+
+/* Print "SELF [--pomerium-url URL] OPTS DEST" on out as shell words but
+ * DEST, which goes as it is ("%h:%p" for ssh to expand). */
+void sshconfig_command(FILE *out, const char *self, const char *pomerium_url,
+		       const char *const *opts, int n, const char *dest);
 
 /* Print "    ProxyCommand SELF [--pomerium-url URL] OPTS %h:%p\n". */
 void sshconfig_proxycommand(const char *self, const char *pomerium_url,

@@ -1,0 +1,248 @@
+#include "routesout.h"
+#include "dest.h"
+#include "log.h"
+#include "sshconfig.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int routesout_target(const struct route *r, struct route_target *t)
+{
+	struct dest d;
+	char err[256];
+	if (r->type != ROUTE_TCP || strncasecmp(r->from, "tcp+", 4) != 0 ||
+	    dest_parse(&d, r->from, NULL, err, sizeof err) < 0)
+		return 0;
+	const char *auth = strstr(r->from, "://");
+	const char *slash = auth ? strchr(auth + 3, '/') : NULL;
+	t->path_style = slash && slash[1];
+	snprintf(t->host, sizeof t->host, "%s", d.dest_host);
+	t->port = d.dest_port;
+	return 1;
+}
+
+/* The ProxyCommand for dest (through url when given) as one string;
+ * NULL when out of memory. */
+static char *command_string(const char *self, const char *url, const char *const *opts,
+			    int n, const char *dest)
+{
+	char *s = NULL;
+	size_t len;
+	FILE *f = open_memstream(&s, &len);
+	if (!f)
+		return NULL;
+	sshconfig_command(f, self, url, opts, n, dest);
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* "ssh -o ProxyCommand=... [-p PORT] HOST" for a tcp route. */
+static int print_ssh_command(const char *prefix, const struct route *r,
+			     const struct route_target *t, const char *self, const char *url,
+			     const char *const *opts, int n)
+{
+	/* a path-style route names its destination itself, through its proxy */
+	char *pc = t->path_style ? command_string(self, NULL, opts, n, r->from)
+				 : command_string(self, url, opts, n, "%h:%p");
+	if (!pc)
+		return -1;
+	printf("%sssh -o ProxyCommand=", prefix);
+	sshconfig_shell_word(stdout, pc);
+	if (t->port != 22 && !t->path_style)
+		printf(" -p %u", t->port);
+	printf(" %s\n", t->host);
+	free(pc);
+	return 0;
+}
+
+static void print_line(const struct route *r, int width)
+{
+	printf("%-5s %-*s %s%s%s\n", r->type_name, width, r->name[0] ? r->name : "-", r->from,
+	       r->description[0] ? "  " : "", r->description);
+}
+
+enum pom_exit routesout_list(const struct route_list *l, const char *url,
+			     const char *const *opts, int n)
+{
+	char self[PATH_MAX];
+	struct route_target t;
+	int width = 4;
+	enum pom_exit code = sshconfig_self(self, sizeof self);
+	if (code != EXIT_OK)
+		return code;
+	if (l->n == 0)
+		log_error("%s lists no routes that you may use", url);
+	for (size_t i = 0; i < l->n; i++) {
+		int w = (int)strlen(l->r[i].name);
+		width = w > width ? (w < 24 ? w : 24) : width;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		if (routesout_target(&l->r[i], &t)) {
+			print_line(&l->r[i], width);
+			if (print_ssh_command("      ", &l->r[i], &t, self, url, opts, n) < 0) {
+				log_error("out of memory");
+				return EXIT_LOCAL;
+			}
+		}
+	for (size_t i = 0; i < l->n; i++)
+		if (!routesout_target(&l->r[i], &t))
+			print_line(&l->r[i], width);
+	if (fflush(stdout) != 0) {
+		log_error("cannot write the routes to stdout");
+		return EXIT_LOCAL;
+	}
+	return EXIT_OK;
+}
+
+struct block {
+	const struct route *r;
+	struct route_target t;
+};
+
+static int block_cmp(const void *a, const void *b)
+{
+	const struct block *x = a, *y = b;
+	int c = strcasecmp(x->t.host, y->t.host);
+	if (c)
+		return c;
+	if ((x->t.port == 22) != (y->t.port == 22))
+		return x->t.port == 22 ? -1 : 1;
+	if (x->t.port != y->t.port)
+		return x->t.port < y->t.port ? -1 : 1;
+	return 0;
+}
+
+/* The order of the blocks: block_cmp, then the route's from and name. */
+static int block_order(const void *a, const void *b)
+{
+	const struct block *x = a, *y = b;
+	int c = block_cmp(a, b);
+	if (!c)
+		c = strcmp(x->r->from, y->r->from);
+	return c ? c : strcmp(x->r->name, y->r->name);
+}
+
+/* Header: what this is and how to regenerate it. */
+static void print_header(const char *self, const char *url, const char *const *opts, int n,
+			 int sign_in_first)
+{
+	fputs("# ssh_config for the tcp routes of ", stdout);
+	fputs(url, stdout);
+	fputs(", from its routes list.\n# Regenerate it with\n#   ", stdout);
+	sshconfig_shell_word(stdout, self);
+	fputs(" ssh-config --routes ", stdout);
+	sshconfig_shell_word(stdout, url);
+	for (int i = 0; i < n; i++) {
+		putchar(' ');
+		sshconfig_shell_word(stdout, opts[i]);
+	}
+	printf("%s > FILE\n", sign_in_first ? " --sign-in-first" : "");
+	fputs("# and use it with \"Include FILE\" in ~/.ssh/config, above its first Host or\n"
+	      "# Match line.\n", stdout);
+}
+
+/* Why block b (the i-th, sorted) gets no Host block, or NULL. */
+static const char *skip_reason(const struct block *b, size_t i)
+{
+	if (b[i].t.path_style)
+		return "a path-style route (the destination is in the path), reached with";
+	if (strchr(b[i].t.host, ':'))
+		return "an IPv6 literal is no ssh host pattern";
+	if (i > 0 && block_cmp(&b[i - 1], &b[i]) == 0)
+		return "the same host and port as the route above";
+	return NULL;
+}
+
+/* The --sign-in-first line for every host that gets a block. */
+static int print_match(const struct block *b, size_t nb, const char *self, const char *url,
+		       const char *const *opts, int n)
+{
+	char *hosts = NULL;
+	size_t len;
+	const char *last = "";
+	FILE *f = open_memstream(&hosts, &len);
+	if (!f)
+		return -1;
+	for (size_t i = 0; i < nb; i++)
+		if (!skip_reason(b, i) && strcasecmp(b[i].t.host, last) != 0) {
+			fprintf(f, "%s%s", last[0] ? "," : "", b[i].t.host);
+			last = b[i].t.host;
+		}
+	if (fclose(f) != 0) {
+		free(hosts);
+		return -1;
+	}
+	if (hosts[0]) {
+		putchar('\n');
+		sshconfig_match_signin(hosts, self, url, opts, n);
+	}
+	free(hosts);
+	return 0;
+}
+
+enum pom_exit routesout_sshconfig(const struct route_list *l, const char *url,
+				  const char *const *opts, int n, int sign_in_first)
+{
+	static struct block b[ROUTES_MAX];
+	char self[PATH_MAX];
+	size_t nb = 0, other = 0;
+	enum pom_exit code = sshconfig_self(self, sizeof self);
+	if (code == EXIT_OK)
+		code = sshconfig_check_values(url, opts, n, sign_in_first);
+	if (code != EXIT_OK)
+		return code;
+	for (size_t i = 0; i < l->n; i++) {
+		b[nb].r = &l->r[i];
+		if (routesout_target(&l->r[i], &b[nb].t))
+			nb++;
+		else
+			other++;
+	}
+	qsort(b, nb, sizeof b[0], block_order);
+	print_header(self, url, opts, n, sign_in_first);
+	if (sign_in_first && print_match(b, nb, self, url, opts, n) < 0) {
+		log_error("out of memory");
+		return EXIT_LOCAL;
+	}
+	const char *last = "";
+	size_t hosts = 0;
+	for (size_t i = 0; i < nb; i++) {
+		const char *why = skip_reason(b, i);
+		printf("\n# route \"%s\" (%s)\n", b[i].r->name, b[i].r->from);
+		if (why) {
+			printf("# skipped: %s\n", why);
+			if (b[i].t.path_style &&
+			    print_ssh_command("#   ", b[i].r, &b[i].t, self, url, opts, n) < 0) {
+				log_error("out of memory");
+				return EXIT_LOCAL;
+			}
+			continue;
+		}
+		int first = strcasecmp(b[i].t.host, last) != 0;
+		last = b[i].t.host;
+		hosts++;
+		if (first)
+			printf("Host %s\n", b[i].t.host);
+		else
+			printf("Host %s-%u\n    HostName %s\n", b[i].t.host, b[i].t.port, b[i].t.host);
+		if (b[i].t.port != 22)
+			printf("    Port %u\n", b[i].t.port);
+		sshconfig_proxycommand(self, url, opts, n);
+	}
+	if (other)
+		printf("\n# not for ssh: %zu route%s of another type (http, udp, mcp)\n", other,
+		       other == 1 ? "" : "s");
+	if (fflush(stdout) != 0) {
+		log_error("cannot write the configuration to stdout");
+		return EXIT_LOCAL;
+	}
+	log_error("%zu Host block%s for the tcp routes of %s: save them in a file and Include "
+		  "it from ~/.ssh/config", hosts, hosts == 1 ? "" : "s", url);
+	return EXIT_OK;
+}
