@@ -161,6 +161,17 @@ serve options
   --signin-user USER         who the sign-in URL signs in as (default
                              alice@example.com; there is no IdP)
   --signin-ttl SECS          sign-in URLs expire after this (default 300)
+  --portal-routes FILE       the routes the routes API lists: a JSON array of
+                             {"from": URL, "name": N, "description": D,
+                             "users": "*" or [sub/email...], "mcp": bool};
+                             without it, the --route entries as
+                             tcp+https://FROM with no name (the CONNECT
+                             routing always comes from --route)
+  --no-routes-portal         the routes API answers 404 (Pomerium's runtime
+                             flag routes_portal switched off)
+  --revoked FILE             tokens whose jti is a line of FILE (read at each
+                             request) are refused with 401, on CONNECT and by
+                             the routes API: a revoked session
 
 CONNECT handling, in order: --silent/--raw-response/--status; no route -> 404;
 no token -> 302 to a sign-in URL; bad signature/expired/malformed -> 401;
@@ -177,6 +188,17 @@ text/plain, body = sign-in URL (no newline); 405 non-GET; 404 no parameter;
 400 redirect host not localhost/loopback. GET <sign-in URL> -> 302 to URL
 with pomerium_jwt=<fresh token> added to its query; 400 when unknown or
 expired.
+
+Routes API (Pomerium's proxy/handlers.go, proxy/portal/portal.go): GET
+/.pomerium/api/v1/routes -> 200 application/json {"routes":[{"id", "name",
+"type", "from", "description", "connect_command", "logo_url"}]} with the
+routes the token's user may use (connect_command only for tcp and udp);
+405 for another method; 404 with --no-routes-portal; no valid token: 401
+when the request's Accept has application/json, else 302 to a sign-in URL.
+Empty names are made up, as Pomerium's importutil.GenerateRouteNames does,
+simplified: the host's first label, and on a clash more of its labels
+joined with '-' (then -2, -3...). A 200 is logged as "GET
+/.pomerium/api/v1/routes 200 ..." and then "ROUTES user=<u> routes=<n>".
 """
 
 import argparse
@@ -961,7 +983,7 @@ class Double:
             self.reply(tls, "CONNECT", target, 302, token, via, None,
                        ["location: " + self.signin_url(headers, "https://%s/" % target, tls)])
             return
-        claims, why = verify(a.secret, token)
+        claims, why = self.verify_token(token)
         if claims is None:
             self.reply(tls, "CONNECT", target, 401, token, via, "(%s)" % why)
             return
@@ -1135,6 +1157,8 @@ class Double:
             tls.send(response(200, ["connection: close"], url, "text/plain"))
             tls.close_notify()
             return
+        if path == "/.pomerium/api/v1/routes":
+            return self.routes_api(tls, method, path, headers, token, via)
         if path == "/.pomerium/sign_in":
             nonce = q.get("pomerium_state", [None])[0]
             with self.states_lock:
@@ -1153,6 +1177,93 @@ class Double:
             return self.reply(tls, method, path, 302, token, via,
                               self.a.signin_user, ["location: " + loc])
         self.reply(tls, method, path, 404, token, via, None)
+
+    # -------------------------------------------------- routes API
+    def verify_token(self, token):
+        """verify(), and a token whose jti is listed in --revoked is refused."""
+        claims, why = verify(self.a.secret, token)
+        if claims is not None and self.a.revoked:
+            try:
+                with open(self.a.revoked) as f:
+                    revoked = set(line.strip() for line in f)
+            except OSError:
+                revoked = set()
+            if claims.get("jti") in revoked:
+                return None, "revoked"
+        return claims, why
+
+    def portal_routes(self):
+        """The routes the routes API knows, as configured."""
+        if self.a.portal_routes:
+            with open(self.a.portal_routes) as f:
+                return json.load(f)
+        return [{"from": "tcp+https://" + frm,
+                 "users": "*" if users is None else sorted(users)}
+                for frm, (to, users) in self.routes.items()]
+
+    def routes_api(self, tls, method, path, headers, token, via):
+        if method != "GET":
+            return self.reply(tls, method, path, 405, token, via, None, ["allow: GET"])
+        if self.a.no_routes_portal:
+            return self.reply(tls, method, path, 404, token, via, None)
+        claims, why = self.verify_token(token) if token else (None, "none")
+        if claims is None:
+            if "application/json" in (header(headers, "accept") or ""):
+                return self.reply(tls, method, path, 401, token, via, "(%s)" % why)
+            back = "https://%s%s" % (header(headers, "host") or "localhost", path)
+            return self.reply(tls, method, path, 302, token, via, None,
+                              ["location: " + self.signin_url(headers, back)])
+        user = claims.get("email") or claims.get("sub")
+        mine = [r for r in self.portal_routes()
+                if r.get("users", "*") == "*" or claims.get("sub") in r["users"]
+                or claims.get("email") in r["users"]]
+        names = route_names([r["from"] for r in mine])
+        out = []
+        for r, made_up in zip(mine, names):
+            out.append(portal_route(r, r.get("name") or made_up))
+        body = json.dumps({"routes": out}, separators=(",", ":"))
+        self.reply(tls, method, path, 200, token, via, user)
+        self.log("ROUTES user=%s routes=%d" % (user, len(out)))
+        tls.send(response(200, ["connection: close"], body, "application/json"))
+        tls.close_notify()
+
+
+def portal_route(r, name):
+    """One route of the routes API, as Pomerium's RoutesFromConfigRoutes makes it."""
+    frm = r["from"]
+    u = urllib.parse.urlsplit(frm)
+    if r.get("mcp"):
+        kind, cmd = "mcp", None
+    elif u.scheme.startswith("tcp+") or u.scheme.startswith("udp+"):
+        kind = u.scheme[:3]
+        cmd = "pomerium-cli %s %s" % (kind, frm if len(u.path) > 1 else u.netloc)
+    else:
+        kind, cmd = "http", None
+    out = {"id": hashlib.sha256(frm.encode()).hexdigest()[:16], "name": name,
+           "type": kind, "from": frm, "description": r.get("description", "")}
+    if cmd:
+        out["connect_command"] = cmd
+    out["logo_url"] = ""
+    return out
+
+
+def route_names(froms):
+    """Names for routes that have none: each host's first label, and on a
+    clash more of its labels joined with '-', then a number."""
+    labels = [(urllib.parse.urlsplit(f).hostname or "route").split(".") for f in froms]
+    out, seen = [], set()
+    for ls in labels:
+        name, i = ls[0], 1
+        while name in seen and i < len(ls):
+            name += "-" + ls[i]
+            i += 1
+        base, k = name, 2
+        while name in seen:
+            name = "%s-%d" % (base, k)
+            k += 1
+        seen.add(name)
+        out.append(name)
+    return out
 
 
 # ---------------------------------------------------------------- upstream test servers
@@ -1295,6 +1406,9 @@ def main():
     s.add_argument("--alpn", default="h2,http/1.1")
     s.add_argument("--signin-user", default="alice@example.com")
     s.add_argument("--signin-ttl", type=float, default=300)
+    s.add_argument("--portal-routes")
+    s.add_argument("--no-routes-portal", action="store_true")
+    s.add_argument("--revoked")
 
     m = sub.add_parser("mint")
     m.add_argument("--secret", required=True)
