@@ -169,6 +169,8 @@ serve options
                              routing always comes from --route)
   --no-routes-portal         the routes API answers 404 (Pomerium's runtime
                              flag routes_portal switched off)
+  --routes-status CODE       the routes API answers every request with CODE
+                             (no checks), e.g. a 405 to a GET
   --revoked FILE             tokens whose jti is a line of FILE (read at each
                              request) are refused with 401, on CONNECT and by
                              the routes API: a revoked session
@@ -1202,6 +1204,8 @@ class Double:
                 for frm, (to, users) in self.routes.items()]
 
     def routes_api(self, tls, method, path, headers, token, via):
+        if self.a.routes_status:
+            return self.reply(tls, method, path, self.a.routes_status, token, via, None)
         if method != "GET":
             return self.reply(tls, method, path, 405, token, via, None, ["allow: GET"])
         if self.a.no_routes_portal:
@@ -1408,6 +1412,7 @@ def main():
     s.add_argument("--signin-ttl", type=float, default=300)
     s.add_argument("--portal-routes")
     s.add_argument("--no-routes-portal", action="store_true")
+    s.add_argument("--routes-status", type=int)
     s.add_argument("--revoked")
 
     m = sub.add_parser("mint")
