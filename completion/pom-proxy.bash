@@ -6,8 +6,8 @@
 #
 # It completes the commands, every option of `pom-proxy --help` (tests/docs.t
 # keeps the two lists equal), file names for the options that take a file,
-# and for `login`, `logout` and --pomerium-url the proxy URLs that already
-# have a token in the cache (read from `pom-proxy status`).
+# and for `login`, `logout`, `routes`, `auth`, --pomerium-url and --routes the
+# proxy URLs that already have a token in the cache (read from `pom-proxy status`).
 
 # _pom_proxy_cached_urls PROG — the https:// URL of every proxy with a cached
 # token, one per line ("host:443" becomes https://host, others keep the port)
@@ -34,16 +34,16 @@ _pom_proxy_among()
 _pom_proxy()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev= cmd= i w
-	local commands="tcp login logout status cache ssh-config"
+	local commands="tcp login logout status cache ssh-config routes auth"
 	local opts="--pomerium-url --listen --alternate-ca-path --ca-cert
 		--disable-tls-verification --client-cert --client-key
 		--service-account --service-account-file --connect-timeout
-		--browser-cmd --no-browser --login-timeout --if-needed --sign-in-first --proxy
-		--proxy-credentials-file --verbose --help --version"
+		--browser-cmd --no-browser --login-timeout --if-needed --sign-in-first --routes
+		--json --proxy --proxy-credentials-file --verbose --help --version"
 	local file_opts="--alternate-ca-path --client-cert --client-key
 		--service-account-file --proxy-credentials-file"
 	local value_opts="--pomerium-url --listen --ca-cert --service-account
-		--connect-timeout --browser-cmd --login-timeout --proxy $file_opts"
+		--connect-timeout --browser-cmd --login-timeout --routes --proxy $file_opts"
 	COMPREPLY=()
 
 	# the option whose value is being typed: "--opt VALUE", and "--opt=VALUE",
@@ -73,7 +73,7 @@ _pom_proxy()
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		fi
 		case $prev in
-		--pomerium-url)
+		--pomerium-url | --routes)
 			mapfile -t COMPREPLY < <(compgen -W "$(_pom_proxy_cached_urls "$1")" -- "$cur") ;;
 		--browser-cmd)
 			mapfile -t COMPREPLY < <(compgen -c -- "$cur") ;;
@@ -99,7 +99,7 @@ _pom_proxy()
 
 	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
-	elif [ "$cmd" = login ]; then
+	elif [ "$cmd" = login ] || [ "$cmd" = routes ] || [ "$cmd" = auth ]; then
 		mapfile -t COMPREPLY < <(compgen -W "$(_pom_proxy_cached_urls "$1")" -- "$cur")
 	elif [ -z "$cmd" ]; then
 		mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")

@@ -28,7 +28,7 @@ is "$(bash --norc -c ". '$COMP'; complete -p pom-proxy")" "complete -F _pom_prox
 	"sourcing it registers _pom_proxy for pom-proxy"
 
 # commands
-is "$(complete_line "")" "cache login logout ssh-config status tcp" "an empty word: the commands"
+is "$(complete_line "")" "auth cache login logout routes ssh-config status tcp" "an empty word: the commands"
 is "$(complete_line lo)" "login logout" "'lo': login logout"
 is "$(complete_line -v st)" "status" "after -v the command word still completes: 'st' -> status"
 is "$(complete_line cache "")" "clear location" "cache: location clear"
@@ -70,6 +70,13 @@ is "$(complete_line login https://prox)" "https://proxy.example.org:8443" "login
 is "$(complete_line --pomerium-url = "")" \
 	"https://pomerium.corp.example.com https://proxy.example.org:8443" \
 	"--pomerium-url=: the cached proxies"
+is "$(complete_line routes "")" "https://pomerium.corp.example.com https://proxy.example.org:8443" \
+	"routes: the cached proxies"
+is "$(complete_line auth https://pom)" "https://pomerium.corp.example.com" "auth: 'https://pom' -> the one"
+is "$(complete_line ssh-config --routes "")" \
+	"https://pomerium.corp.example.com https://proxy.example.org:8443" \
+	"ssh-config --routes: the cached proxies"
+is "$(complete_line routes --js)" "--json" "routes: '--js' -> --json"
 
 # where make install puts it, bash-completion's loader finds it
 STAGE=$T/stage

@@ -147,7 +147,7 @@ for c in "${CODES[@]}"; do
 done
 
 MAN_SYN=$(man_section SYNOPSIS)
-for c in tcp login logout status cache ssh-config; do
+for c in tcp login logout status cache ssh-config routes auth; do
 	like "$HELP" "pom-proxy $c" "--help shows 'pom-proxy $c'"
 	ok "man page SYNOPSIS shows 'pom-proxy $c'" grep -qE "^ +pom-proxy $c( |$)" <<<"$MAN_SYN"
 	ok "README Usage shows 'pom-proxy $c'" grep -qE "^ +pom-proxy $c( |$)" <<<"$README_USAGE"
