@@ -1,0 +1,119 @@
+/* Unit tests for routesjson.c and routesout_target: Pomerium's routes
+ * answer as its source writes it (fields, types, order, made-up names
+ * kept), what is dropped (non-objects, missing type or from, control
+ * characters, over-long fields, past ROUTES_MAX), what fails (not JSON,
+ * trailing bytes, a NUL, nesting past ROUTES_DEPTH_MAX, no "routes"
+ * array, over 1 MiB), every prefix of a good answer (fails or parses,
+ * never more routes), and how tcp routes map to an ssh target. */
+#include "routesjson.h"
+#include "routesout.h"
+#include "tap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct route_list l;
+
+static int parse(const char *s, const char **why)
+{
+	return routes_parse(s, strlen(s), &l, why);
+}
+
+int main(void)
+{
+	const char *why;
+	static const char good[] =
+		"{\"routes\":[{\"id\":\"a\",\"name\":\"ssh\",\"type\":\"tcp\","
+		"\"from\":\"tcp+https://ssh.corp.example.com:22\",\"description\":\"jump\\nhost\","
+		"\"connect_command\":\"pomerium-cli tcp ssh.corp.example.com:22\",\"logo_url\":\"\"},"
+		"{\"id\":\"b\",\"name\":\"web\",\"type\":\"http\",\"from\":\"https://web.example.com\","
+		"\"description\":\"\",\"logo_url\":\"\"},"
+		"{\"type\":\"udp\",\"from\":\"udp+https://dns.example.com:53\"},"
+		"{\"type\":\"mcp\",\"from\":\"https://mcp.example.com\",\"mcp_connected\":true},"
+		"{\"type\":\"grpc\",\"from\":\"https://g.example.com\",\"name\":null}],"
+		"\"mcp_status_error\":\"x\"}\n";
+
+	is_int(parse(good, &why), 0, "a Pomerium answer parses");
+	is_int(l.n, 5, "  five routes");
+	is_int(l.dropped, 0, "  none dropped");
+	is_str(l.r[0].name, "ssh", "  name");
+	is_str(l.r[0].from, "tcp+https://ssh.corp.example.com:22", "  from");
+	is_str(l.r[0].description, "jump host", "  a newline in a description becomes a blank");
+	is_int(l.r[0].type, ROUTE_TCP, "  tcp");
+	is_int(l.r[1].type, ROUTE_HTTP, "  http");
+	is_int(l.r[2].type, ROUTE_UDP, "  udp");
+	is_str(l.r[2].name, "", "  a missing name is empty");
+	is_int(l.r[3].type, ROUTE_MCP, "  mcp");
+	is_int(l.r[4].type, ROUTE_OTHER, "  an unknown type is kept as other");
+	is_str(l.r[4].type_name, "grpc", "  with its name");
+
+	is_int(parse("{\"routes\":[]}", &why), 0, "no routes parses");
+	is_int(l.n, 0, "  to none");
+	is_int(parse("{\"routes\":[1,\"x\",{\"from\":\"a\"},{\"type\":\"tcp\"},"
+		     "{\"type\":\"tcp\",\"from\":\"a\\u0001b\"},{\"type\":\"tcp\",\"from\":\"x\",\"name\":7},"
+		     "{\"type\":\"tcp\",\"from\":\"ok\"}]}", &why), 0, "unusable elements");
+	is_int(l.n, 1, "  leave one route");
+	is_int(l.dropped, 6, "  and are counted as dropped");
+
+	char *big = malloc(ROUTES_BODY_MAX + 64);
+	char *p = big + sprintf(big, "{\"routes\":[");
+	for (int i = 0; i < ROUTES_MAX + 3; i++)
+		p += sprintf(p, "%s{\"type\":\"tcp\",\"from\":\"tcp+https://h%d.example:22\"}", i ? "," : "", i);
+	strcpy(p, "]}");
+	is_int(parse(big, &why), 0, "more than ROUTES_MAX routes parse");
+	is_int(l.n, ROUTES_MAX, "  ROUTES_MAX kept");
+	is_int(l.dropped, 3, "  the rest counted");
+	p = big + sprintf(big, "{\"routes\":[{\"type\":\"tcp\",\"from\":\"");
+	memset(p, 'a', 600);
+	strcpy(p + 600, "\"}]}");
+	is_int(parse(big, &why), 0, "an over-long from");
+	is_int(l.n + 10 * l.dropped, 10, "  drops its route");
+	memset(big, ' ', ROUTES_BODY_MAX + 1);
+	memcpy(big, "{\"routes\":[]}", 13);
+	int over = routes_parse(big, ROUTES_BODY_MAX + 1, &l, &why);
+	ok(over == -1, "over 1 MiB fails (%s)", why);
+
+	static const char *bad[] = { "", "x", "{\"routes\":{}}", "{\"r\":[]}", "[]", "{\"routes\":[]} x",
+		"{\"routes\":[]}{}", "{\"routes\":[,]}", "{\"routes\":[]", "{\"routes\":[\"\xff\"]}" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int rc = parse(bad[i], &why);
+		ok(rc == -1 && why && *why, "'%s' fails (%s)", bad[i], why);
+	}
+	is_int(parse("{\"routes\":[]} \r\n", &why), 0, "trailing white space is fine");
+	ok(routes_parse("{\"routes\":[]}\0", 14, &l, &why) == -1, "a NUL byte fails");
+	p = big;
+	for (int i = 0; i < ROUTES_DEPTH_MAX + 1; i++)
+		*p++ = '[';
+	*p = '\0';
+	char deep[256];
+	snprintf(deep, sizeof deep, "{\"routes\":[{\"type\":\"tcp\",\"from\":\"x\",\"extra\":%s}]}", big);
+	int rc = parse(deep, &why);
+	ok(rc == -1 && strstr(why, "deep"), "nesting past the limit fails (%s)", why);
+
+	int worse = 0;
+	for (size_t n = 0; n < sizeof good - 1; n++) {
+		int rc = routes_parse(good, n, &l, &why);
+		worse |= rc == 0 && l.n > 5;
+		worse |= rc != 0 && rc != -1;
+	}
+	ok(!worse, "every prefix of the answer fails cleanly or parses to at most its routes");
+	free(big);
+
+	struct route r = { ROUTE_TCP, "tcp", "n", "tcp+https://ssh.corp.example.com:22", "" };
+	struct route_target t;
+	ok(routesout_target(&r, &t) && strcmp(t.host, "ssh.corp.example.com") == 0 && t.port == 22 &&
+	   !t.path_style, "tcp+https://host:22: host and port");
+	strcpy(r.from, "tcp+https://proxy.example.com/db:5432");
+	ok(routesout_target(&r, &t) && strcmp(t.host, "db") == 0 && t.port == 5432 && t.path_style,
+	   "a path-style route: the destination in the path");
+	strcpy(r.from, "https://web.example.com");
+	ok(!routesout_target(&r, &t), "a tcp route whose from is not tcp+: not for ssh");
+	strcpy(r.from, "tcp+https://*.example.com:22");
+	ok(!routesout_target(&r, &t), "a wildcard host: not for ssh");
+	r.type = ROUTE_UDP;
+	strcpy(r.from, "udp+https://dns.example.com:53");
+	ok(!routesout_target(&r, &t), "a udp route: not for ssh");
+
+	return done_testing();
+}
