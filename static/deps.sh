@@ -1,7 +1,8 @@
 #!/bin/bash
-# static/deps.sh DIR — BearSSL and a minimal libcurl for the static
+# static/deps.sh DIR — BearSSL, a minimal libcurl and json-c for the static
 # pom-proxy, built with musl-gcc from the pinned Debian source packages,
-# installed into DIR/prefix (include/, lib/libbearssl.a, lib/libcurl.a).
+# installed into DIR/prefix (include/, lib/libbearssl.a, lib/libcurl.a,
+# lib/libjson-c.a).
 #
 # Called by static/build.sh. When DIR/prefix/done holds this recipe's key
 # (a digest of this file and of the compiler), nothing is fetched or built:
@@ -16,14 +17,16 @@
 # apt checks every file against the signed Release files.
 #
 # Pins: the upstream versions below; the newest Debian revision of each
-# that the mirror has (security fixes) is taken, unless POM_STATIC_CURL_DEB
-# or POM_STATIC_BEARSSL_DEB name an exact Debian version. DIR/VERSIONS
+# that the mirror has (security fixes) is taken, unless POM_STATIC_CURL_DEB,
+# POM_STATIC_BEARSSL_DEB or POM_STATIC_JSONC_DEB name an exact Debian
+# version. DIR/VERSIONS
 # records what was built.
 set -euo pipefail
 
 CODENAME=bookworm
 CURL_UPSTREAM=7.88.1
 BEARSSL_UPSTREAM=0.6
+JSONC_UPSTREAM=0.16
 
 # libcurl: HTTP and HTTPS through BearSSL, forward proxies (HTTPS_PROXY,
 # CURLOPT_PROXY, Basic proxy credentials) kept, IPv6 and the threaded
@@ -64,10 +67,12 @@ command -v "$CC" >/dev/null 2>&1 || die "$CC not found (Debian: musl-tools)"
 PREFIX=$D/prefix
 
 key=$({ cat "$SELF"; "$CC" -v 2>&1 | tail -n 1; dpkg-query -W -f='${Version}' musl-dev 2>/dev/null;
-	echo "${POM_STATIC_CURL_DEB:-} ${POM_STATIC_BEARSSL_DEB:-} ${POM_STATIC_SOURCES:-}"; } |
+	echo "${POM_STATIC_CURL_DEB:-} ${POM_STATIC_BEARSSL_DEB:-} ${POM_STATIC_JSONC_DEB:-}"
+	echo "${POM_STATIC_SOURCES:-}"; } |
 	sha256sum | cut -c1-16)
 if [ "$(cat "$PREFIX/done" 2>/dev/null)" = "$key" ] &&
-	[ -f "$PREFIX/lib/libcurl.a" ] && [ -f "$PREFIX/lib/libbearssl.a" ]; then
+	[ -f "$PREFIX/lib/libcurl.a" ] && [ -f "$PREFIX/lib/libbearssl.a" ] &&
+	[ -f "$PREFIX/lib/libjson-c.a" ]; then
 	exit 0
 fi
 
@@ -167,18 +172,20 @@ pick_version() {
 }
 CURL_DEB=${POM_STATIC_CURL_DEB:-$(pick_version curl "$CURL_UPSTREAM")}
 BEARSSL_DEB=${POM_STATIC_BEARSSL_DEB:-$(pick_version bearssl "$BEARSSL_UPSTREAM")}
-log "sources: curl $CURL_DEB, bearssl $BEARSSL_DEB"
+JSONC_DEB=${POM_STATIC_JSONC_DEB:-$(pick_version json-c "$JSONC_UPSTREAM")}
+log "sources: curl $CURL_DEB, bearssl $BEARSSL_DEB, json-c $JSONC_DEB"
 
 S=$D/src
 rm -rf "$S"
 mkdir -p "$S"
 (cd "$S" && apt-get -q "${APT_OPTS[@]}" source --download-only \
-	"curl=$CURL_DEB" "bearssl=$BEARSSL_DEB") >"$A/source.log" 2>&1 ||
+	"curl=$CURL_DEB" "bearssl=$BEARSSL_DEB" "json-c=$JSONC_DEB") >"$A/source.log" 2>&1 ||
 	{ cat "$A/source.log" >&2; die "apt-get source failed"; }
 # apt verified every file against the signed indexes; dpkg-source has no
 # keyring for the uploaders' signatures and says so in the log
 (cd "$S" && dpkg-source -x "curl_${CURL_DEB#*:}.dsc" curl &&
-	dpkg-source -x "bearssl_${BEARSSL_DEB#*:}.dsc" bearssl) >"$S/unpack.log" 2>&1 ||
+	dpkg-source -x "bearssl_${BEARSSL_DEB#*:}.dsc" bearssl &&
+	dpkg-source -x "json-c_${JSONC_DEB#*:}.dsc" json-c) >"$S/unpack.log" 2>&1 ||
 	{ cat "$S/unpack.log" >&2; die "dpkg-source -x failed"; }
 
 # ------------------------------------------------------------------ BearSSL
@@ -220,15 +227,29 @@ cp "$S"/curl/include/curl/*.h "$PREFIX/include/curl/"
 sed -n '/^  Protocols:/p; /^  SSL:/p; /^  Features:/p' "$S/curl-configure.log" |
 	sed 's/^ */curl /' >"$D/features"
 
+# ------------------------------------------------------------------ json-c
+
+# the library alone (no apps, tests or libbsd), through its CMake build
+log "building json-c $JSONC_DEB with $CC"
+cmake -S "$S/json-c" -B "$S/json-c/build" -DCMAKE_C_COMPILER="$CC" \
+	-DCMAKE_C_FLAGS="$OPT_CFLAGS" -DCMAKE_BUILD_TYPE=None -DCMAKE_INSTALL_PREFIX="$PREFIX" \
+	-DCMAKE_INSTALL_LIBDIR=lib -DBUILD_SHARED_LIBS=OFF -DBUILD_STATIC_LIBS=ON \
+	-DBUILD_TESTING=OFF -DBUILD_APPS=OFF -DDISABLE_EXTRA_LIBS=ON -DDISABLE_WERROR=ON \
+	>"$S/json-c-cmake.log" 2>&1 ||
+	{ tail -n 40 "$S/json-c-cmake.log" >&2; die "json-c cmake failed (log: $S/json-c-cmake.log)"; }
+make -C "$S/json-c/build" -j"$(nproc)" install >"$S/json-c-make.log" 2>&1 ||
+	{ tail -n 30 "$S/json-c-make.log" >&2; die "json-c build failed (log: $S/json-c-make.log)"; }
+
 {
 	echo "curl $CURL_DEB"
 	echo "bearssl $BEARSSL_DEB"
+	echo "json-c $JSONC_DEB"
 	echo "musl $(dpkg-query -W -f='${Version}' musl-dev 2>/dev/null || echo '?')"
 	echo "cc $("$CC" -v 2>&1 | tail -n 1)"
 	cat "$D/features"
 } >"$D/VERSIONS"
 # the sources are not needed any more; the lists are kept for inspection
-rm -rf "$S/curl" "$S/bearssl"
+rm -rf "$S/curl" "$S/bearssl" "$S/json-c"
 echo "$key" >"$PREFIX/done"
 rm -rf "$FINAL"
 mv "$PREFIX" "$FINAL"

@@ -20,7 +20,7 @@ PKG_BUILD="gcc make libc6-dev libbearssl-dev libcurl4-openssl-dev libjson-c-dev"
 # tests/lib/world.sh's own tools: the double, the PKI, sshd, process control
 PKG_WORLD="python3 openssl openssh-server openssh-client procps psmisc coreutils util-linux"
 PKG_DEMO="$PKG_BUILD $PKG_WORLD"
-PKG_STATIC="$PKG_BUILD musl-tools dpkg-dev xz-utils"
+PKG_STATIC="$PKG_BUILD musl-tools dpkg-dev xz-utils cmake"
 PKG_FUZZ="$PKG_BUILD clang libclang-rt-14-dev openssl"
 PKG_BENCH="$PKG_BUILD $PKG_WORLD squid-openssl proxytunnel strace valgrind"
 PKG_LOAD="$PKG_BUILD $PKG_WORLD perl squid-openssl"
