@@ -1,6 +1,6 @@
 #!/bin/bash
-# hotpath_libs.t — a connection with a cached token maps no libcurl and no
-# TLS library but the statically linked BearSSL: checked on the binary
+# hotpath_libs.t — a connection with a cached token maps no libcurl, no
+# json-c and no TLS library but the statically linked BearSSL: checked on the binary
 # (readelf), with the dynamic loader's own log (LD_DEBUG=libs, which also
 # sees dlopen) and in /proc/PID/maps of an open tunnel, direct and under ssh.
 . "$(dirname "$0")/lib/world.sh"
@@ -8,7 +8,7 @@ watchdog 180
 need readelf setsid ssh curl
 pom_built
 pki
-FORBIDDEN='libcurl|libssl|libcrypto|libgnutls|libnss3|libnssutil3|libsmime3|libbearssl\.so|libwolfssl|libmbedtls|libmbedcrypto|libnettle|libhogweed'
+FORBIDDEN='libcurl|libjson-c|libssl|libcrypto|libgnutls|libnss3|libnssutil3|libsmime3|libbearssl\.so|libwolfssl|libmbedtls|libmbedcrypto|libnettle|libhogweed'
 
 needed=$(readelf -d "$POM_PROXY" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
 # a static build (make static) has no shared library at all

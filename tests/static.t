@@ -53,6 +53,7 @@ note "$(cat "$V")"
 nm "$REPO/build/static/pom-proxy.full" | awk '{print $NF}' | sort -u >"$T/syms"
 ok "BearSSL is linked in" grep -qx br_ssl_client_init_full "$T/syms"
 ok "libcurl is linked in" grep -qx curl_easy_perform "$T/syms"
+ok "json-c is linked in (the routes list)" grep -qx json_tokener_parse_ex "$T/syms"
 ok "libcurl's TLS is BearSSL (one TLS library)" grep -qx Curl_ssl_bearssl "$T/syms"
 nok "no other TLS library" grep -qE '^(SSL_CTX_new|SSL_new|gnutls_init|mbedtls_ssl_init|wolfSSL_new|NSS_Init|rustls_.*)$' "$T/syms"
 nok "no dlopen" grep -qxE 'dlopen|dlsym' "$T/syms"
@@ -106,6 +107,12 @@ is "$(nlog '^CONNECT ssh\.corp\.test:22 200 token=yes via=authorization user=ali
 	$((n0 + 1)) "the double saw the CONNECT with the token, SNI proxy.test"
 ok "chroot: the TLS session and anchor caches went to XDG_CACHE_HOME in the root" \
 	test -d "$R/cache/pom-proxy"
+# --json: the answer is parsed (json-c) before it is printed; the listing
+# would need /proc (the commands name the binary's own path)
+out=$($IN routes --json --alternate-ca-path /ca.pem --service-account-file /token \
+	"https://proxy.test:$P" 2>"$T/routes.err" </dev/null)
+like "$out" '"from":"tcp\+https://echo\.test:7"' \
+	"chroot: routes --json reads the proxy's routes (libcurl and json-c linked in)" || diag_file "$T/routes.err"
 
 # ---------------------------------------------------------------- trust without /etc/ssl
 POM_PROXY=$T/inroot
