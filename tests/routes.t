@@ -166,23 +166,24 @@ is "$code" 405 "the double answers 405 to a POST of the routes API"
 code=$(curl -sS -o /dev/null -w '%{http_code}' --noproxy '*' --cacert "$PKI/ca.pem" "$URL/.pomerium/api/v1/routes")
 is "$code" 302 "and redirects a GET without token or Accept: application/json to sign-in"
 
-start_double --route ssh.corp.test:22 "127.0.0.1:$SSHD_PORT" '*' --routes-status 405
-for cmd in routes "ssh-config --routes"; do
-	# shellcheck disable=SC2086
-	pp e405 $cmd "https://localhost:$DOUBLE_PORT" "${CA[@]}"
-	is "$?" 13 "$cmd: a 405 is exit 13"
-	is "$(cat "$T/e405.err")" "pom-proxy: proxy localhost:$DOUBLE_PORT does not allow GET /.pomerium/api/v1/routes (HTTP 405 Method Not Allowed: is it a Pomerium proxy?)" \
-		"  in one line"
-	is "$(cat "$T/e405.out")" "" "  nothing on stdout"
-done
-start_double --route ssh.corp.test:22 "127.0.0.1:$SSHD_PORT" '*' --no-routes-portal
-for cmd in routes "ssh-config --routes"; do
-	# shellcheck disable=SC2086
-	pp e404 $cmd "https://localhost:$DOUBLE_PORT" "${CA[@]}"
-	is "$?" 10 "$cmd: the portal switched off (404) is exit 10"
-	is "$(cat "$T/e404.err")" "pom-proxy: proxy localhost:$DOUBLE_PORT serves no routes list (HTTP 404: its routes portal is switched off, or it is not a Pomerium proxy)" \
-		"  in one line"
-	is "$(cat "$T/e404.out")" "" "  nothing on stdout"
-done
+# refused CODE EXIT MESSAGE DOUBLE-OPTION... — routes and ssh-config
+# --routes against a double whose routes API answers CODE
+refused() {
+	local code=$1 want=$2 msg=$3 cmd
+	shift 3
+	start_double --route ssh.corp.test:22 "127.0.0.1:$SSHD_PORT" '*' "$@"
+	for cmd in routes "ssh-config --routes"; do
+		# shellcheck disable=SC2086
+		pp refused $cmd "https://localhost:$DOUBLE_PORT" "${CA[@]}"
+		is "$?" "$want" "$cmd: $code is exit $want"
+		is "$(cat "$T/refused.err")" "pom-proxy: proxy localhost:$DOUBLE_PORT $msg" "  in one line"
+		is "$(cat "$T/refused.out")" "" "  nothing on stdout"
+	done
+}
+refused 405 13 "does not allow GET /.pomerium/api/v1/routes (HTTP 405 Method Not Allowed: is it a Pomerium proxy?)" \
+	--routes-status 405
+refused "the portal switched off (404)" 10 \
+	"serves no routes list (HTTP 404: its routes portal is switched off, or it is not a Pomerium proxy)" \
+	--no-routes-portal
 
 done_testing
