@@ -94,18 +94,17 @@ static void read_records(unsigned char keys[][CHAINCACHE_KEY], unsigned char *us
 	}
 }
 
-/* Put key first in the file, dropping its older copy and the oldest
- * records beyond CHAINCACHE_ENTRIES. Failure only costs a later full
- * verification (log_debug says why). */
-static void store(const unsigned char key[CHAINCACHE_KEY], unsigned usage)
+/* Write the file: key first, then the n records read before (keys,
+ * usages) except key's older copy, up to CHAINCACHE_ENTRIES. Failure only
+ * costs a later full verification (log_debug says why). */
+static void store(const unsigned char key[CHAINCACHE_KEY], unsigned usage,
+		  unsigned char keys[][CHAINCACHE_KEY], const unsigned char *usages, size_t n)
 {
-	unsigned char keys[CHAINCACHE_ENTRIES][CHAINCACHE_KEY], usages[CHAINCACHE_ENTRIES];
 	unsigned char buf[CHAINCACHE_FILE_MAX];
 	char path[4096];
-	size_t n, out = 1;
+	size_t out = 1;
 	br_sha256_context h;
 
-	read_records(keys, usages, &n);
 	memcpy(buf + HDR, key, CHAINCACHE_KEY);
 	buf[HDR + CHAINCACHE_KEY] = (unsigned char)usage;
 	for (size_t i = 0; i < n && out < CHAINCACHE_ENTRIES; i++) {
@@ -234,7 +233,7 @@ static unsigned cc_end_chain(const br_x509_class **ctx)
 	chaincache_context *c = cc_of(ctx);
 	unsigned char key[CHAINCACHE_KEY], keys[CHAINCACHE_ENTRIES][CHAINCACHE_KEY];
 	unsigned char usages[CHAINCACHE_ENTRIES];
-	size_t n;
+	size_t n = 0;
 	unsigned r, u = 0;
 
 	if (c->passthrough)
@@ -257,7 +256,7 @@ static unsigned cc_end_chain(const br_x509_class **ctx)
 	go_through(c, c->server_name);
 	r = (*c->inner)->end_chain(c->inner);
 	if (r == 0 && c->ncerts > 0 && (*c->inner)->get_pkey(c->inner, &u) != NULL) {
-		store(key, u);
+		store(key, u, keys, usages, n);
 		log_debug(1, "verified-chain cache: chain verified in full and kept");
 	}
 	return r;
