@@ -5,6 +5,7 @@
 #include "net.h"
 #include "splice.h"
 #include "tunnel.h"
+#include "tlstext.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
-/* tls: BearSSL configured as pom-proxy's TLS client, and its errors in
- * words. Everything is caller-owned; nothing here allocates except
+/* tls: BearSSL configured as pom-proxy's TLS client (its errors in words:
+ * tlstext.h). Everything is caller-owned; nothing here allocates except
  * tls_identity_load. */
 #ifndef POM_TLS_H
 #define POM_TLS_H
@@ -84,21 +84,6 @@ static inline br_ssl_engine_context *tls_engine(struct tls_client *t)
 {
 	return &t->cc.eng;
 }
-
-/* A sentence for a br_ssl_engine_last_error() code (never NULL). */
-const char *tls_error_text(int err);
-
-/* The exit class for a handshake that failed with err: EXIT_VERIFY for
- * certificate checks, EXIT_CLIENTCERT when the proxy rejected our client
- * certificate, EXIT_CONNECT for a transport error, else EXIT_TLS. */
-enum pom_exit tls_error_exit(int err);
-
-/* IANA-style name of a negotiated cipher suite, e.g. "ECDHE-RSA-AES128-GCM-SHA256". */
-const char *tls_suite_name(uint16_t suite);
-
-/* The name of an ECDHE group by its TLS number ("X25519", "P-256",
- * "P-384", "P-521"), or "unknown group". */
-const char *tls_group_name(int curve);
 
 enum tls_pump_result {
 	TLS_PUMP_OK,      /* the state has a wanted bit */

@@ -1,6 +1,7 @@
 #include "log.h"
 #include "clock.h"
 #include "tunnel.h"
+#include "tlstext.h"
 #include "net.h"
 
 #include <errno.h>
