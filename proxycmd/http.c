@@ -142,6 +142,33 @@ static void parse_line(struct http_parser *p, const char *l, size_t n)
 	}
 }
 
+/* An HTTP/2 frame header is 9 bytes: length (24 bits), type, flags,
+ * stream (31 bits). An HTTP/2 server answers a request that is not its
+ * connection preface with SETTINGS (a multiple of 6 bytes, flags 0 or
+ * ACK) and then GOAWAY (8 bytes or more), both on stream 0 and at most
+ * 16384 bytes long: the header's first byte is always 0. */
+#define H2_FRAME_HEAD 9
+
+/* Whether h[0..n) (n <= 9, h[0] == 0) can begin such a frame header. */
+static int h2_head_prefix(const unsigned char *h, size_t n)
+{
+	unsigned len = n > 2 ? (unsigned)h[1] << 8 | h[2] : 0;
+	if ((n > 1 && h[1] > 0x40) || len > 16384)
+		return 0;
+	if (n > 3 && h[3] != 4 && h[3] != 7)
+		return 0;
+	if (n > 3 && (h[3] == 4 ? len % 6 != 0 : len < 8))
+		return 0;
+	if (n > 4 && (h[3] == 4 ? (h[4] & ~1) != 0 : h[4] != 0))
+		return 0;
+	if (n > 5 && (h[5] & 0x7f) != 0)
+		return 0;
+	for (size_t i = 6; i < n; i++)
+		if (h[i] != 0)
+			return 0;
+	return 1;
+}
+
 size_t http_parser_feed(struct http_parser *p, const unsigned char *data, size_t len)
 {
 	size_t i = 0;
@@ -150,6 +177,19 @@ size_t http_parser_feed(struct http_parser *p, const unsigned char *data, size_t
 		if (++p->total > HTTP_BLOCK_MAX) {
 			set_error(p, "response header too large");
 			break;
+		}
+		/* an answer that begins with a NUL byte: an HTTP/2 frame (whose
+		 * header may hold a LF byte)? */
+		if (p->interim == 0 && p->total <= H2_FRAME_HEAD &&
+		    (p->total == 1 ? c == '\0' : p->line_len == p->total - 1 && p->line[0] == '\0')) {
+			p->line[p->line_len++] = (char)c;
+			if (!h2_head_prefix((const unsigned char *)p->line, p->line_len)) {
+				set_error(p, "NUL byte in response header");
+			} else if (p->line_len == H2_FRAME_HEAD) {
+				p->http2 = 1;
+				set_error(p, "an HTTP/2 frame instead of an HTTP/1.1 answer");
+			}
+			continue;
 		}
 		if (c == '\n') {
 			size_t n = p->line_len;

@@ -35,6 +35,8 @@ struct http_parser {
 	char reason[128];        /* its reason phrase, sanitised, maybe cut */
 	char location[512];      /* Location header (sanitised, maybe cut), or "" */
 	const char *error;       /* what was wrong when HTTP_ERROR */
+	int http2;               /* HTTP_ERROR because the answer began with an
+				  * HTTP/2 frame: the listener speaks only HTTP/2 */
 	/* private */
 	char line[HTTP_LINE_MAX];
 	size_t line_len;
@@ -51,7 +53,10 @@ void http_parser_init(struct http_parser *p);
  * consumed: all of them while the header block goes on, and exactly up to
  * and including the final blank line once it ends (p->state becomes
  * HTTP_DONE). On malformed or oversized input p->state becomes HTTP_ERROR
- * with p->error set. 1xx interim responses (except 101) are skipped. */
+ * with p->error set. 1xx interim responses (except 101) are skipped.
+ * An answer whose first 9 bytes are an HTTP/2 SETTINGS or GOAWAY frame
+ * header on stream 0 (what an HTTP/2-only server sends to an HTTP/1.1
+ * request) is an error with p->http2 set. */
 size_t http_parser_feed(struct http_parser *p, const unsigned char *data, size_t len);
 
 #endif

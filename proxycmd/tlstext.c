@@ -57,6 +57,8 @@ const char *tls_error_text(int err)
 			a == 40 ? " (no common TLS version or cipher suite: the proxy may be older than "
 				  "TLS 1.2; or it requires a client certificate: --client-cert/--client-key)" :
 			a == 116 ? " (the proxy requires a client certificate: --client-cert/--client-key)" :
+			a == 120 ? " (the proxy accepts none of the protocols pom-proxy offers, "
+				   "http/1.1: its listener may speak only HTTP/2)" :
 			client_cert_alert(a) ? " (the proxy rejected the client certificate)" : "";
 		snprintf(buf, sizeof buf, "the proxy sent TLS alert %s (%d)%s", alert_name(a), a, hint);
 		return buf;

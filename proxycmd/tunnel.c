@@ -208,6 +208,13 @@ enum pom_exit tunnel_open(struct tunnel *t, const struct tunnel_config *c)
 	explicit_bzero(req, sizeof req);
 	if (code != EXIT_OK)
 		goto fail;
+	if (t->resp.state == HTTP_ERROR && t->resp.http2) {
+		log_error("proxy %s answered CONNECT in HTTP/2: that listener speaks only HTTP/2 "
+			  "(Pomerium's codec_type: http2), and a tunnel needs HTTP/1.1 "
+			  "(codec_type: auto, the default, or http1)", proxy_name(d));
+		code = EXIT_PROTOCOL;
+		goto fail;
+	}
 	if (t->resp.state == HTTP_ERROR) {
 		log_error("proxy %s sent a malformed answer to CONNECT: %s", proxy_name(d), t->resp.error);
 		code = EXIT_PROTOCOL;

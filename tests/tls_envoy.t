@@ -8,7 +8,8 @@
 # ends at the intermediate), neither. The test CA's own chains (P-256
 # leaf, P-256 intermediate, RSA leaf; by name and IP literal) that the
 # double no longer serves by default. The double, then squid set up the
-# same way (world.sh's SQUID_SHAPE=envoy).
+# same way (world.sh's SQUID_SHAPE=envoy). Last, a listener that speaks
+# only HTTP/2 (codec_type: http2): one line saying so, exit 13.
 . "$(dirname "$0")/lib/world.sh"
 watchdog 180
 need setsid python3 openssl squid
@@ -143,5 +144,21 @@ like "$(grep CONNECT "$SQUID_DIR/access.log" | tail -1)" '^CONNECT 200 TLS/1\.2 
 	"  squid's log agrees"
 is "$(sc_group "$SQUID_PORT" P-256:X25519)" X25519 "  squid: a client offering P-256 first gets X25519"
 is "$(sc_group "$SQUID_PORT" P-384)" "" "  squid: P-384 alone is refused (its OpenSSL configuration says X25519:P-256)"
+
+# ---------------------------------------------------------------- 5. codec_type: http2
+# a listener that speaks only HTTP/2 (protocol.md section 9): no ALPN for
+# pom-proxy's http/1.1, then HTTP/2 frames in answer to the CONNECT
+unset DEST
+start_double --route echo.test:7 "127.0.0.1:$ECHO" '*' --alpn h2
+fails "https://localhost:$DOUBLE_PORT" --alternate-ca-path "$PKI/ca.pem"
+expect_failure 13 'answered connect in http/2: .*codec_type: http2.*needs http/1\.1' \
+	"an HTTP/2-only listener (codec_type: http2)"
+like "$(grep '^HTTP2-ONLY ' "$DOUBLE_LOG" | tail -1)" "^HTTP2-ONLY first=b'CONNECT echo\.test:7 HTTP' alpn=- " \
+	"  the double got pom-proxy's CONNECT with no ALPN agreed, and answered in HTTP/2"
+# what it sends, seen with openssl: the frames pom-proxy recognised
+printf 'CONNECT echo.test:7 HTTP/1.1\r\nHost: echo.test:7\r\n\r\n' |
+	timeout -k 2 10 openssl s_client -quiet -connect "127.0.0.1:$DOUBLE_PORT" -servername localhost \
+		-alpn http/1.1 -CAfile "$PKI/ca.pem" 2>/dev/null | od -An -tx1 -N9 | tr -d ' \n' >"$T/h2.head"
+is "$(cat "$T/h2.head")" 000012040000000000 "  its first bytes: an HTTP/2 SETTINGS frame header on stream 0"
 
 done_testing

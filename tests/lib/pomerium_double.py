@@ -88,8 +88,15 @@ serve options
                              h2,http/1.1). The double speaks HTTP/1.1 only:
                              a client that offers http/1.1 gets it even when
                              it offers h2 too (Envoy would pick h2 and speak
-                             it); a client offering h2 and not http/1.1 gets
-                             h2, as from Envoy, and then a 400
+                             it). A list without http/1.1 is a listener that
+                             speaks only HTTP/2 (Pomerium's codec_type:
+                             http2): no ALPN for a client that offers only
+                             http/1.1 (Envoy's ALPN callback agrees on none
+                             and the handshake goes on), and to whatever the
+                             client sends
+                             first, Envoy's SETTINGS, a WINDOW_UPDATE and a
+                             GOAWAY (PROTOCOL_ERROR), then the connection
+                             closes (logged as HTTP2-ONLY)
   --coalesce                 after connecting upstream wait (<= 500 ms) for the
                              upstream's first bytes and send them in the same
                              TLS record as the 200 response header
@@ -798,6 +805,9 @@ class Double:
                 self.log("HANDSHAKE-FAILED %s" % str(e).replace("\n", " "))
                 return
             tls.sni = getattr(tls.obj, "sni_seen", None)
+            if "http/1.1" not in self.alpn:
+                self.http2_only(tls)
+                return
             buf = b""
             while b"\r\n\r\n" not in buf:
                 if len(buf) > MAX_HEADER:
@@ -864,6 +874,26 @@ class Double:
             hold(sock, 30)
             return True
         return False
+
+    # what Envoy's HTTP/2 codec sends to a client whose first bytes are not
+    # the HTTP/2 connection preface (an HTTP/1.1 CONNECT, say): its
+    # SETTINGS, a WINDOW_UPDATE, a GOAWAY with PROTOCOL_ERROR; then it closes
+    def http2_only(self, tls):
+        try:
+            first = tls.recv()
+        except PeerEOF:
+            first = b""
+        def frame(ftype, payload):
+            return struct.pack(">I", len(payload))[1:] + bytes([ftype, 0]) + \
+                struct.pack(">I", 0) + payload
+        settings = struct.pack(">HI", 3, 2147483647) + struct.pack(">HI", 4, 268435456) + \
+            struct.pack(">HI", 8, 1)
+        out = frame(4, settings) + frame(8, struct.pack(">I", 268369921)) + \
+            frame(7, struct.pack(">II", 0, 1))
+        self.log("HTTP2-ONLY first=%r alpn=%s sni=%s" % (
+            first[:24], tls.obj.selected_alpn_protocol() or "-", tls.sni or "-"))
+        tls.send(out)
+        tls.close_notify()
 
     def send_head(self, tls, head, early=b""):
         """The answer's header block (and early tunnel bytes), cut into

@@ -2,7 +2,8 @@
  * and the response parser on canned answers fed whole, split in two at
  * every offset and one byte at a time. The parser must end exactly at the
  * blank line so the tunnel bytes that follow are left untouched. Then the
- * limits (line, block, header count, interim responses) and garbage. */
+ * limits (line, block, header count, interim responses), garbage, and
+ * an HTTP/2-only server's first frames. */
 #include "http.h"
 #include "tap.h"
 
@@ -447,7 +448,9 @@ static void test_garbage(void)
 	R("<html>\r\n", "HTML");
 	R("HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n", "NUL in a header");
 	R("HTTP/1.1 2\0000 OK\r\n\r\n", "NUL in the status line");
-	R("\0", "a lone NUL");
+	R("\0x", "a NUL, then a byte no HTTP/2 frame header has there");
+	R("\0\0\0\1\4\0\0\0\1", "a NUL-led HTTP/2 HEADERS frame (not what a server sends first)");
+	R("HTTP/1.1 100 Continue\r\n\r\n\0", "a NUL after a 1xx");
 	R("HTTP/1.1 20 OK\r\n\r\n", "two-digit status");
 	R("HTTP/1.1 2000 OK\r\n\r\n", "four-digit status");
 	R("HTTP/1.1 20x OK\r\n\r\n", "non-digit status");
@@ -486,6 +489,67 @@ static void test_garbage(void)
 	ok(p.location[0] == '/', "  location keeps its start");
 }
 
+/* What an HTTP/2-only listener (Envoy with codec_type http2) sends to an
+ * HTTP/1.1 request: its SETTINGS, a WINDOW_UPDATE, then GOAWAY with
+ * PROTOCOL_ERROR; fed whole, split at every offset, byte by byte. Other
+ * NUL-led bytes stay a plain NUL error; one NUL byte waits for more. */
+static void test_http2(void)
+{
+	static const unsigned char envoy[] = {
+		0, 0, 18, 4, 0, 0, 0, 0, 0,            /* SETTINGS, 3 entries */
+		0, 3, 0x7f, 0xff, 0xff, 0xff,          /* MAX_CONCURRENT_STREAMS */
+		0, 4, 0x10, 0, 0, 0,                   /* INITIAL_WINDOW_SIZE */
+		0, 8, 0, 0, 0, 1,                      /* ENABLE_CONNECT_PROTOCOL */
+		0, 0, 4, 8, 0, 0, 0, 0, 0, 0x0f, 0xff, 0, 1, /* WINDOW_UPDATE */
+		0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, /* GOAWAY */
+	};
+	static const unsigned char goaway10[] = { /* GOAWAY first, length 10: a LF byte */
+		0, 0, 10, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 'h', 'i',
+	};
+	static struct http_parser p;
+	size_t n = sizeof envoy;
+	int bad = 0, partial;
+
+	feed_pieces(&p, envoy, n, NULL, 0, &partial);
+	ok(p.state == HTTP_ERROR && p.http2, "HTTP/2 SETTINGS first: refused as HTTP/2 (%s)",
+	   p.error ? p.error : "no error");
+	for (size_t cut = 0; cut <= n; cut++) {
+		feed_pieces(&p, envoy, n, &cut, 1, &partial);
+		bad += !(p.state == HTTP_ERROR && p.http2);
+	}
+	ok(!bad, "  split in two at each of %zu offsets (%d failed)", n + 1, bad);
+	http_parser_init(&p);
+	for (size_t i = 0; i < n && p.state == HTTP_MORE; i++)
+		http_parser_feed(&p, envoy + i, 1);
+	ok(p.state == HTTP_ERROR && p.http2, "  byte by byte");
+	is_int(p.total, 9, "  decided on the frame header's 9 bytes");
+
+	feed_pieces(&p, goaway10, sizeof goaway10, NULL, 0, &partial);
+	ok(p.state == HTTP_ERROR && p.http2, "GOAWAY first (its length byte a LF): HTTP/2");
+
+	static const struct {
+		const char *bytes;
+		size_t len;
+		const char *what;
+	} not_h2[] = {
+		{ "\0\0\x12\4\0\0\0\0\1", 9, "SETTINGS on stream 1" },
+		{ "\0\0\x11\4\0\0\0\0\0", 9, "SETTINGS of 17 bytes" },
+		{ "\0\0\6\4\2\0\0\0\0", 9, "SETTINGS with flag 2" },
+		{ "\0\0\4\7\0\0\0\0\0", 9, "GOAWAY shorter than 8 bytes" },
+		{ "\0\x41\0\4\0\0\0\0\0", 9, "a frame longer than 16384 bytes" },
+	};
+	for (size_t k = 0; k < sizeof not_h2 / sizeof *not_h2; k++) {
+		feed_pieces(&p, (const unsigned char *)not_h2[k].bytes, not_h2[k].len, NULL, 0,
+			    &partial);
+		ok(p.state == HTTP_ERROR && !p.http2 && strstr(p.error, "NUL"),
+		   "%s: a NUL error, not HTTP/2 (%s)", not_h2[k].what, p.error ? p.error : "-");
+	}
+	feed_pieces(&p, (const unsigned char *)"\0", 1, NULL, 0, &partial);
+	is_int(p.state, HTTP_MORE, "one NUL byte alone: MORE (it may begin an HTTP/2 frame)");
+	feed_pieces(&p, (const unsigned char *)"HTTP/1.1 200 OK\r\n\r\n", 19, NULL, 0, &partial);
+	ok(p.state == HTTP_DONE && !p.http2, "an HTTP/1.1 200: no HTTP/2 flag");
+}
+
 int main(void)
 {
 	alarm(120);
@@ -493,5 +557,6 @@ int main(void)
 	test_canned();
 	test_limits();
 	test_garbage();
+	test_http2();
 	return done_testing();
 }
