@@ -3,7 +3,9 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 void sshconfig_shell_word(FILE *out, const char *s)
@@ -39,14 +41,27 @@ static int bad_value(const char *v, int in_quotes)
 	return strpbrk(v, "\r\n%") || (in_quotes && strchr(v, '"'));
 }
 
+/* Without /proc (a chroot or a sandbox that does not mount it): the path
+ * execve() was given, from the auxiliary vector, made absolute. */
+static int self_from_execfn(char *self, size_t size)
+{
+	const char *fn = (const char *)getauxval(AT_EXECFN);
+	char real[PATH_MAX];
+	if (!fn || !realpath(fn, real) || strlen(real) >= size)
+		return -1;
+	strcpy(self, real);
+	return 0;
+}
+
 enum pom_exit sshconfig_self(char *self, size_t size)
 {
 	ssize_t len = readlink("/proc/self/exe", self, size - 1);
-	if (len <= 0) {
+	if (len > 0) {
+		self[len] = '\0';
+	} else if (self_from_execfn(self, size) != 0) {
 		log_error("cannot find this program's own path");
 		return EXIT_LOCAL;
 	}
-	self[len] = '\0';
 	if (strchr(self, '%')) {
 		log_error("ssh-config: this program's path contains '%%', which ssh would expand");
 		return EXIT_LOCAL;

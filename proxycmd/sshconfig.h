@@ -20,9 +20,10 @@
 int sshconfig_print(const char *pattern, const char *pomerium_url, const char *const *opts,
 		    int n, int sign_in_first);
 
-/* This program's absolute path into self (size bytes). Returns EXIT_OK,
- * or EXIT_LOCAL after one log_error line (unknown, or holding a '%',
- * which ssh would expand). */
+/* This program's absolute path into self (size bytes): /proc/self/exe,
+ * or without /proc the path it was executed by (AT_EXECFN) made absolute.
+ * Returns EXIT_OK, or EXIT_LOCAL after one log_error line (unknown, or
+ * holding a '%', which ssh would expand). */
 enum pom_exit sshconfig_self(char *self, size_t size);
 
 /* Whether pomerium_url (or NULL) and the n words of opts can go into the

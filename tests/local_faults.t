@@ -19,6 +19,8 @@
 #     file that is garbage, empty, a directory or a device is refused in
 #     one line (exit 2), a symlink to a token is followed (Kubernetes
 #     secrets are symlinks)
+#   no /proc mounted: the tunnel works, ssh-config still names its own
+#     absolute path
 # (stdin closing early with the answer still to come: session_end.t.)
 . "$(dirname "$0")/lib/world.sh"
 . "$(dirname "$0")/lib/signin.sh"
@@ -225,5 +227,23 @@ PP_STDIN=$T/ping run_pp --pomerium-url "https://localhost:$P2" --alternate-ca-pa
 is "$RC/$OUT/$ERR" "0/HELLO-FROM-UPSTREAM"$'\n'"PING/" \
 	"service-account file is a symlink to a token: followed, the tunnel works"
 is "$(grep '^CONNECT greet' "$DOUBLE_LOG" | tail -n 1 | grep -c 'token=yes')" 1 "  and the token was sent"
+
+# ---------------------------------------------------------------- no /proc
+# a chroot or sandbox that does not mount /proc (here: an empty tmpfs over
+# it in a private mount namespace): the tunnel needs none of it, and
+# ssh-config still finds the program's own path for its ProxyCommand
+noproc() { unshare -m sh -c 'mount -t tmpfs -o size=4k none /proc || exit 97; "$@"' sh "$@"; }
+out=$(noproc setsid -w timeout -k 5 20 "$POM_PROXY" "${SA[@]}" greet0.test:7 </dev/null 2>"$T/np.err")
+check "without /proc: the tunnel works and says nothing" \
+	"$(tr '\n' ' ' <<<"$out")/$(cat "$T/np.err")" "HELLO-FROM-UPSTREAM /"
+noproc "$POM_PROXY" ssh-config --pomerium-url https://proxy.example.com db.example.com \
+	>"$T/np.conf" 2>"$T/np.err"
+is "$?" 0 "without /proc: ssh-config exits 0" || diag_file "$T/np.err"
+is "$(sed -n 's/^ *ProxyCommand \([^ ]*\) .*/\1/p' "$T/np.conf")" "$(readlink -f "$POM_PROXY")" \
+	"  its ProxyCommand names the program by its absolute path"
+(cd "$(dirname "$POM_PROXY")" && noproc "./$(basename "$POM_PROXY")" ssh-config db.example.com) \
+	>"$T/np2.conf" 2>"$T/np.err"
+is "$(sed -n 's/^ *ProxyCommand \([^ ]*\) .*/\1/p' "$T/np2.conf")" "$(readlink -f "$POM_PROXY")" \
+	"  also when it was started by a relative path"
 
 done_testing
