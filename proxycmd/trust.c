@@ -9,7 +9,7 @@
 
 /* Decode every source, write the cache when path is not NULL, and build
  * ts. Returns 0, or -1 after log_error. */
-static int load_sources(struct trust_store *ts, const struct trustsrc *ss, const char *path)
+static int load_sources(struct trust_store *ts, const struct trustplaces *ss, const char *path)
 {
 	struct anchor_blob b = {0};
 	unsigned char digest[32];
@@ -39,13 +39,13 @@ out:
 
 int trust_load(struct trust_store *ts, const struct trust_sources *src)
 {
-	struct trustsrc ss;
+	struct trustplaces ss;
 	unsigned char config[32], digest[32];
 	char path[4096];
 	int have_path = 0, r = 1;
 
 	memset(ts, 0, sizeof *ts);
-	if (trustsrc_resolve(&ss, src) < 0) {
+	if (trustplace_resolve(&ss, src) < 0) {
 		log_error("trust store: out of memory");
 		return -1;
 	}
@@ -60,16 +60,16 @@ int trust_load(struct trust_store *ts, const struct trust_sources *src)
 		r = trustsrc_identity(&ss, digest) < 0 ? -1 : anchorcache_load(ts, path, digest);
 	if (r == 1)
 		r = load_sources(ts, &ss, have_path ? path : NULL);
-	trustsrc_release(&ss);
+	trustplace_release(&ss);
 	return r;
 }
 
 void trust_system_paths(const char **bundle, const char **dir)
 {
 	struct trust_sources none = { NULL, NULL, 0 };
-	struct trustsrc ss;
+	struct trustplaces ss;
 	*bundle = *dir = NULL;
-	if (trustsrc_resolve(&ss, &none) < 0)
+	if (trustplace_resolve(&ss, &none) < 0)
 		return;
 	/* the paths point at the environment or at static strings, except
 	 * the split copy of SSL_CERT_DIR: hand out the variable itself */
@@ -79,16 +79,16 @@ void trust_system_paths(const char **bundle, const char **dir)
 		else if (ss.v[i].is_dir && !*dir)
 			*dir = ss.dirs ? getenv("SSL_CERT_DIR") : ss.v[i].path;
 	}
-	trustsrc_release(&ss);
+	trustplace_release(&ss);
 }
 
 int trust_config_id(const struct trust_sources *src, unsigned char id[32])
 {
-	struct trustsrc ss;
-	if (trustsrc_resolve(&ss, src) < 0)
+	struct trustplaces ss;
+	if (trustplace_resolve(&ss, src) < 0)
 		return -1;
 	trustsrc_config_digest(&ss, id);
-	trustsrc_release(&ss);
+	trustplace_release(&ss);
 	return 0;
 }
 

@@ -22,16 +22,6 @@
 #define MAX_DIR_ENTRIES  100000u     /* accepted names in one directory */
 #define MAX_CA_CERT_ARG  (1u << 20)  /* --ca-cert text */
 
-static const char *const system_bundles[] = {
-	"/etc/ssl/certs/ca-certificates.crt",                /* Debian, Ubuntu, Arch, Gentoo */
-	"/etc/pki/tls/certs/ca-bundle.crt",                  /* Fedora, RHEL 6 */
-	"/etc/ssl/ca-bundle.pem",                            /* openSUSE */
-	"/etc/pki/tls/cacert.pem",                           /* OpenELEC */
-	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", /* CentOS, RHEL 7 */
-	"/etc/ssl/cert.pem",                                 /* Alpine, BSDs, macOS */
-};
-static const char system_dir[] = "/etc/ssl/certs";
-
 /* State of one pass over the sources. With blob NULL a pass only
  * computes the identity digest; otherwise it also decodes every
  * certificate into blob. Both passes feed the digest the same way, so a
@@ -149,7 +139,7 @@ static char *read_file(int dirfd, const char *name, struct stat *st, size_t *len
 
 /* A file source. Returns the certificates added (0 in a key-only pass),
  * or -1 with errno when it cannot be read. */
-static long do_file(struct loader *l, const struct trustsrc_place *s)
+static long do_file(struct loader *l, const struct trustplace *s)
 {
 	struct stat st;
 	size_t len;
@@ -210,7 +200,7 @@ static int dent_cmp(const void *a, const void *b)
 /* A hashed directory: every regular file (symlinks followed) with a
  * hashed name, once per inode, in (device, inode, name) order. Returns
  * the certificates added (0 in a key-only pass), or -1 with errno. */
-static long do_dir(struct loader *l, const struct trustsrc_place *s)
+static long do_dir(struct loader *l, const struct trustplace *s)
 {
 	DIR *d = opendir(s->path);
 	struct dent *v = NULL;
@@ -316,11 +306,11 @@ static long do_ca_cert(struct loader *l, const char *b64)
 
 /* One pass over every source. Returns 0, or -1 after log_error when a
  * named source cannot be read (or, decoding, yields no certificate). */
-static int walk(struct loader *l, const struct trustsrc *ss)
+static int walk(struct loader *l, const struct trustplaces *ss)
 {
 	key_str(&l->key, "POMTRUST");
 	for (size_t i = 0; i < ss->n; i++) {
-		const struct trustsrc_place *s = &ss->v[i];
+		const struct trustplace *s = &ss->v[i];
 		long n = s->is_dir ? do_dir(l, s) : do_file(l, s);
 		if (n < 0 && s->named_by) {
 			log_error("cannot read %s (%s): %s", s->path, s->named_by, why(errno));
@@ -343,74 +333,7 @@ static int walk(struct loader *l, const struct trustsrc *ss)
 	return 0;
 }
 
-/* Append a place to the list printed when no anchor loads. */
-static void searched_add(struct trustsrc *ss, const char *path)
-{
-	size_t n = strlen(ss->searched);
-	snprintf(ss->searched + n, sizeof ss->searched - n, "%s%s", n ? ", " : "", path);
-}
-
-/* Decide the sources: environment or system defaults, then the options.
- * Returns 0, or -1 when out of memory. */
-int trustsrc_resolve(struct trustsrc *ss, const struct trust_sources *src)
-{
-	const char *file = getenv("SSL_CERT_FILE");
-	const char *dirs = getenv("SSL_CERT_DIR");
-	size_t cap = 2;
-	struct stat st;
-
-	memset(ss, 0, sizeof *ss);
-	if (file && !*file)
-		file = NULL;
-	if (dirs && !*dirs)
-		dirs = NULL;
-	if (dirs) {
-		for (const char *p = dirs; *p; p++)
-			cap += *p == ':';
-		cap++;
-		ss->dirs = strdup(dirs);
-		if (!ss->dirs)
-			return -1;
-	}
-	ss->v = calloc(cap, sizeof *ss->v);
-	if (!ss->v) {
-		free(ss->dirs);
-		return -1;
-	}
-	if (file || dirs) {
-		if (file) {
-			ss->v[ss->n++] = (struct trustsrc_place){file, 0, "SSL_CERT_FILE"};
-			searched_add(ss, file);
-		}
-		for (char *p = ss->dirs, *next; p; p = next) {
-			next = strchr(p, ':');
-			if (next)
-				*next++ = '\0';
-			if (!*p)
-				continue;
-			ss->v[ss->n++] = (struct trustsrc_place){p, 1, NULL};
-			searched_add(ss, p);
-		}
-	} else {
-		for (size_t i = 0; i < sizeof system_bundles / sizeof system_bundles[0]; i++) {
-			searched_add(ss, system_bundles[i]);
-			if (stat(system_bundles[i], &st) == 0 && S_ISREG(st.st_mode)) {
-				ss->v[ss->n++] = (struct trustsrc_place){system_bundles[i], 0, NULL};
-				break;
-			}
-		}
-		if (ss->n == 0) {
-			ss->v[ss->n++] = (struct trustsrc_place){system_dir, 1, NULL};
-			searched_add(ss, system_dir);
-		}
-	}
-	if (src->alternate_ca_path)
-		ss->v[ss->n++] = (struct trustsrc_place){src->alternate_ca_path, 0, "--alternate-ca-path"};
-	ss->ca_b64 = src->ca_cert_b64;
-	return 0;
-}
-
-void trustsrc_config_digest(const struct trustsrc *ss, unsigned char d[32])
+void trustsrc_config_digest(const struct trustplaces *ss, unsigned char d[32])
 {
 	br_sha256_context h;
 	br_sha256_init(&h);
@@ -425,15 +348,8 @@ void trustsrc_config_digest(const struct trustsrc *ss, unsigned char d[32])
 	br_sha256_out(&h, d);
 }
 
-void trustsrc_release(struct trustsrc *ss)
-{
-	free(ss->v);
-	free(ss->dirs);
-	memset(ss, 0, sizeof *ss);
-}
-
 /* One pass: the identity digest, and the anchors into b unless NULL. */
-static int pass(const struct trustsrc *ss, struct anchor_blob *b, unsigned char digest[32])
+static int pass(const struct trustplaces *ss, struct anchor_blob *b, unsigned char digest[32])
 {
 	struct loader *l = calloc(1, sizeof *l);
 	int r = -1;
@@ -452,12 +368,12 @@ static int pass(const struct trustsrc *ss, struct anchor_blob *b, unsigned char 
 	return r;
 }
 
-int trustsrc_identity(const struct trustsrc *ss, unsigned char digest[32])
+int trustsrc_identity(const struct trustplaces *ss, unsigned char digest[32])
 {
 	return pass(ss, NULL, digest);
 }
 
-int trustsrc_decode(const struct trustsrc *ss, struct anchor_blob *b, unsigned char digest[32])
+int trustsrc_decode(const struct trustplaces *ss, struct anchor_blob *b, unsigned char digest[32])
 {
 	return pass(ss, b, digest);
 }
