@@ -190,7 +190,8 @@ EOF
 # ------------------------------------------------------------------ drivers
 
 cat >"$T/fleet.py" <<'EOF'
-import os, secrets, select, subprocess, sys, threading, time
+import os, secrets, subprocess, sys, threading, time
+import tunnelio
 n, outdir, limit = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 assert sys.argv[4] == "--"
 cmd = sys.argv[5:]
@@ -207,34 +208,8 @@ for i in range(n):
 
 def drive(i, p):
     msg = ("hello %d %s\n" % (i, secrets.token_hex(8))).encode()
-    try:
-        p.stdin.write(msg)
-        p.stdin.flush()
-    except OSError:
-        pass
-    got, fd = b"", p.stdout.fileno()
-    while len(got) < len(msg) and msg.startswith(got):
-        left = end - time.monotonic()
-        if left <= 0:
-            break
-        if not select.select([fd], [], [], left)[0]:
-            break
-        d = os.read(fd, 65536)
-        if not d:
-            break
-        got += d
-    echo = "ok" if got == msg else "bad %r" % got[:200]
-    for f in (p.stdin, p.stdout):
-        try:
-            f.close()
-        except OSError:
-            pass
-    try:
-        rc = p.wait(max(0.5, end - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-        rc = "timeout"
+    echo = tunnelio.echo(p, msg, end)
+    rc = tunnelio.close_and_wait(p, end)
     with open("%s/%d.echo" % (outdir, i), "w") as f:
         f.write(echo + "\n")
     with open("%s/%d.rc" % (outdir, i), "w") as f:
@@ -250,6 +225,7 @@ EOF
 cat >"$T/paste.py" <<'EOF'
 import fcntl, http.client, os, re, secrets, select, ssl, subprocess, sys
 import termios, threading, time, urllib.parse
+import tunnelio
 mode, outdir, ca, limit = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 assert sys.argv[5] == "--"
 cmd = sys.argv[6:]
@@ -306,32 +282,8 @@ def finish(rc_note=""):
     echo = "-"
     if mode != "ctrlc" and rc_note == "":
         msg = ("hello %s\n" % secrets.token_hex(8)).encode()
-        try:
-            p.stdin.write(msg)
-            p.stdin.flush()
-        except OSError:
-            pass
-        got, fd = b"", p.stdout.fileno()
-        while len(got) < len(msg) and msg.startswith(got):
-            left = end - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                break
-            d = os.read(fd, 65536)
-            if not d:
-                break
-            got += d
-        echo = "ok" if got == msg else "bad %r" % got[:200]
-    for f in (p.stdin, p.stdout):
-        try:
-            f.close()
-        except OSError:
-            pass
-    try:
-        rc = p.wait(max(0.5, end - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
-        rc = "timeout"
+        echo = tunnelio.echo(p, msg, end)
+    rc = tunnelio.close_and_wait(p, end)
     while select.select([errr], [], [], 0.2)[0]:
         d = os.read(errr, 65536)
         if not d:
@@ -387,7 +339,7 @@ fleet() {
 	local n=$1 name=$2
 	shift 2
 	rm -rf "${T:?}/$name"
-	timeout -k 5 $((${FLEET_TIMEOUT:-60} + 10)) python3 "$T/fleet.py" "$n" "$T/$name" \
+	PYTHONPATH="$_SIGNIN_LIB" timeout -k 5 $((${FLEET_TIMEOUT:-60} + 10)) python3 "$T/fleet.py" "$n" "$T/$name" \
 		"${FLEET_TIMEOUT:-60}" -- "$POM_PROXY" "$@"
 }
 
@@ -396,8 +348,8 @@ fleet_bg() {
 	local n=$1 name=$2
 	shift 2
 	rm -rf "${T:?}/$name"
-	spawn "fleet-$name" timeout -k 5 $((${FLEET_TIMEOUT:-60} + 10)) python3 "$T/fleet.py" \
-		"$n" "$T/$name" "${FLEET_TIMEOUT:-60}" -- "$POM_PROXY" "$@"
+	spawn "fleet-$name" env PYTHONPATH="$_SIGNIN_LIB" timeout -k 5 $((${FLEET_TIMEOUT:-60} + 10)) \
+		python3 "$T/fleet.py" "$n" "$T/$name" "${FLEET_TIMEOUT:-60}" -- "$POM_PROXY" "$@"
 	FLEET_PID=$LAST_PID
 }
 
@@ -438,7 +390,7 @@ paste_drive_cmd() {
 	local mode=$1 name=$2
 	shift 2
 	rm -rf "${T:?}/$name"
-	timeout -k 5 70 python3 "$T/paste.py" "$mode" "$T/$name" "$PKI/ca.pem" 60 -- "$@"
+	PYTHONPATH="$_SIGNIN_LIB" timeout -k 5 70 python3 "$T/paste.py" "$mode" "$T/$name" "$PKI/ca.pem" 60 -- "$@"
 }
 
 # signin_location URL
