@@ -8,6 +8,7 @@
 #include "token.h"
 #include "privfile.h"
 #include "tap.h"
+#include "scratch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,17 +22,6 @@
 
 #define NOW 1700000000LL
 
-static char tmp[256];
-
-/* tmp/NAME, in one of a few rotating buffers. */
-static const char *at(const char *name)
-{
-	static char buf[8][512];
-	static int i;
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof buf[i], "%s/%s", tmp, name);
-	return buf[i];
-}
 
 /* base64url without padding of s[0..n) into a malloc'd string. */
 static char *b64url(const char *s, size_t n)
@@ -264,37 +254,37 @@ static void test_precedence(void)
 {
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT");
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
-	setenv("XDG_CACHE_HOME", tmp, 1);
+	setenv("XDG_CACHE_HOME", scratch_dir, 1);
 
 	finds(NULL, NULL, A, TOKEN_NONE, "", "nothing anywhere");
 	is_int(token_cache_store(A, "cache.tok.en"), 0, "store a cached token");
 	finds(NULL, NULL, A, TOKEN_CACHE, "cache.tok.en", "cache only");
 
-	put(at("envfile"), "envfile.tok.en\n", 0600);
-	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", at("envfile"), 1);
+	put(scratch_at("envfile"), "envfile.tok.en\n", 0600);
+	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", scratch_at("envfile"), 1);
 	finds(NULL, NULL, A, TOKEN_ENV_FILE, "envfile.tok.en", "env file beats cache");
 
 	setenv("POM_PROXY_SERVICE_ACCOUNT", "env.tok.en", 1);
 	finds(NULL, NULL, A, TOKEN_ENV, "env.tok.en", "env beats env file");
 
-	put(at("argfile"), "argfile.tok.en", 0600);
-	finds(NULL, at("argfile"), A, TOKEN_ARG_FILE, "argfile.tok.en", "--service-account-file beats env");
+	put(scratch_at("argfile"), "argfile.tok.en", 0600);
+	finds(NULL, scratch_at("argfile"), A, TOKEN_ARG_FILE, "argfile.tok.en", "--service-account-file beats env");
 
-	finds("arg.tok.en", at("argfile"), A, TOKEN_ARG, "arg.tok.en", "--service-account beats all");
+	finds("arg.tok.en", scratch_at("argfile"), A, TOKEN_ARG, "arg.tok.en", "--service-account beats all");
 
 	/* each higher source wins even when a lower one is broken */
-	finds("arg.tok.en", at("nonexistent"), A, TOKEN_ARG, "arg.tok.en",
+	finds("arg.tok.en", scratch_at("nonexistent"), A, TOKEN_ARG, "arg.tok.en",
 	      "--service-account beats a missing --service-account-file");
 	setenv("POM_PROXY_SERVICE_ACCOUNT", "bad token", 1);
-	finds(NULL, at("argfile"), A, TOKEN_ARG_FILE, "argfile.tok.en",
+	finds(NULL, scratch_at("argfile"), A, TOKEN_ARG_FILE, "argfile.tok.en",
 	      "--service-account-file beats a bad env token");
-	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", at("nonexistent"), 1);
+	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", scratch_at("nonexistent"), 1);
 	setenv("POM_PROXY_SERVICE_ACCOUNT", "env.tok.en", 1);
 	finds(NULL, NULL, A, TOKEN_ENV, "env.tok.en", "env beats a missing env file");
 
 	/* an empty environment variable is as good as unset */
 	setenv("POM_PROXY_SERVICE_ACCOUNT", "", 1);
-	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", at("envfile"), 1);
+	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", scratch_at("envfile"), 1);
 	finds(NULL, NULL, A, TOKEN_ENV_FILE, "envfile.tok.en", "empty env var skipped");
 	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", "", 1);
 	finds(NULL, NULL, A, TOKEN_CACHE, "cache.tok.en", "empty env file var skipped");
@@ -306,16 +296,16 @@ static void test_precedence(void)
 	finds(NULL, NULL, "proxy.example.com:8443", TOKEN_NONE, "", "no cache for another port");
 
 	/* whitespace trimmed from files and values */
-	put(at("ws"), "  \n\t ws.tok.en \r\n\n", 0600);
-	finds(NULL, at("ws"), A, TOKEN_ARG_FILE, "ws.tok.en", "whitespace trimmed from a file");
-	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", at("ws"), 1);
+	put(scratch_at("ws"), "  \n\t ws.tok.en \r\n\n", 0600);
+	finds(NULL, scratch_at("ws"), A, TOKEN_ARG_FILE, "ws.tok.en", "whitespace trimmed from a file");
+	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", scratch_at("ws"), 1);
 	finds(NULL, NULL, A, TOKEN_ENV_FILE, "ws.tok.en", "whitespace trimmed from the env file");
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
 	finds(" arg.tok.en\n", NULL, A, TOKEN_ARG, "arg.tok.en", "whitespace trimmed from the argument");
-	put(at("crlf"), "crlf.tok.en\r\n", 0600);
-	finds(NULL, at("crlf"), A, TOKEN_ARG_FILE, "crlf.tok.en", "CRLF trimmed from a file");
-	if (symlink(at("argfile"), at("link")) == 0)
-		finds(NULL, at("link"), A, TOKEN_ARG_FILE, "argfile.tok.en",
+	put(scratch_at("crlf"), "crlf.tok.en\r\n", 0600);
+	finds(NULL, scratch_at("crlf"), A, TOKEN_ARG_FILE, "crlf.tok.en", "CRLF trimmed from a file");
+	if (symlink(scratch_at("argfile"), scratch_at("link")) == 0)
+		finds(NULL, scratch_at("link"), A, TOKEN_ARG_FILE, "argfile.tok.en",
 		      "a named file may be a symlink (secret mounts)");
 
 	/* a future exp is fine */
@@ -331,39 +321,39 @@ static void test_explicit_errors(void)
 	char *old = jwt("{\"sub\":\"u\",\"exp\":1600000000}");
 
 	fails_with(EXIT_SIGNIN, old, NULL, "expired --service-account");
-	put(at("old"), old, 0600);
-	fails_with(EXIT_SIGNIN, NULL, at("old"), "expired --service-account-file");
+	put(scratch_at("old"), old, 0600);
+	fails_with(EXIT_SIGNIN, NULL, scratch_at("old"), "expired --service-account-file");
 	setenv("POM_PROXY_SERVICE_ACCOUNT", old, 1);
 	fails_with(EXIT_SIGNIN, NULL, NULL, "expired POM_PROXY_SERVICE_ACCOUNT");
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT");
-	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", at("old"), 1);
+	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", scratch_at("old"), 1);
 	fails_with(EXIT_SIGNIN, NULL, NULL, "expired POM_PROXY_SERVICE_ACCOUNT_FILE");
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
 	/* an expired explicit token does not fall back to the cache */
 	token_cache_store(A, "cache.tok.en");
 	fails_with(EXIT_SIGNIN, old, NULL, "expired --service-account with a cached token present");
 
-	put(at("empty"), "", 0600);
-	fails(NULL, at("empty"), "empty file");
-	put(at("blank"), " \n\t\r\n", 0600);
-	fails(NULL, at("blank"), "whitespace-only file");
-	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", at("empty"), 1);
+	put(scratch_at("empty"), "", 0600);
+	fails(NULL, scratch_at("empty"), "empty file");
+	put(scratch_at("blank"), " \n\t\r\n", 0600);
+	fails(NULL, scratch_at("blank"), "whitespace-only file");
+	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", scratch_at("empty"), 1);
 	fails(NULL, NULL, "empty env file");
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
 	fails("", NULL, "empty --service-account");
 	fails("  \n", NULL, "blank --service-account");
 
-	fails(NULL, at("nonexistent"), "missing file");
-	fails(NULL, tmp, "a directory as the file");
-	fails(NULL, at("argfile/x"), "a path through a regular file");
-	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", at("nonexistent"), 1);
+	fails(NULL, scratch_at("nonexistent"), "missing file");
+	fails(NULL, scratch_dir, "a directory as the file");
+	fails(NULL, scratch_at("argfile/x"), "a path through a regular file");
+	setenv("POM_PROXY_SERVICE_ACCOUNT_FILE", scratch_at("nonexistent"), 1);
 	fails(NULL, NULL, "missing env file");
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
-	if (mkfifo(at("fifo"), 0600) == 0)
-		fails(NULL, at("fifo"), "a FIFO (must not block)");
+	if (mkfifo(scratch_at("fifo"), 0600) == 0)
+		fails(NULL, scratch_at("fifo"), "a FIFO (must not block)");
 	if (geteuid() != 0) {
-		put(at("noread"), "noread.tok.en", 0000);
-		fails(NULL, at("noread"), "unreadable (mode 000) file");
+		put(scratch_at("noread"), "noread.tok.en", 0000);
+		fails(NULL, scratch_at("noread"), "unreadable (mode 000) file");
 	} else {
 		/* root reads mode 000; /proc/self/mem is there but unreadable as a file */
 		fails(NULL, "/proc/self/mem", "unreadable file (/proc/self/mem)");
@@ -372,10 +362,10 @@ static void test_explicit_errors(void)
 	fails("tok en", NULL, "a space inside the token");
 	fails("tok\r\nX: y", NULL, "CRLF inside the token");
 	fails("tok:en", NULL, "a colon inside the token");
-	put(at("badchars"), "tok\"en\n", 0600);
-	fails(NULL, at("badchars"), "a quote inside the file's token");
-	put(at("twolines"), "tok.en\nsecond.line\n", 0600);
-	fails(NULL, at("twolines"), "two lines in the file");
+	put(scratch_at("badchars"), "tok\"en\n", 0600);
+	fails(NULL, scratch_at("badchars"), "a quote inside the file's token");
+	put(scratch_at("twolines"), "tok.en\nsecond.line\n", 0600);
+	fails(NULL, scratch_at("twolines"), "two lines in the file");
 
 	/* too long */
 	char *big = malloc(TOKEN_MAX + 100);
@@ -383,8 +373,8 @@ static void test_explicit_errors(void)
 		memset(big, 'a', TOKEN_MAX + 99);
 		big[TOKEN_MAX + 99] = '\0';
 		fails(big, NULL, "--service-account longer than TOKEN_MAX");
-		put(at("big"), big, 0600);
-		fails(NULL, at("big"), "token file longer than TOKEN_MAX");
+		put(scratch_at("big"), big, 0600);
+		fails(NULL, scratch_at("big"), "token file longer than TOKEN_MAX");
 
 		/* exactly TOKEN_MAX bytes, in a TOKEN_MAX + 1 buffer (as main.c
 		 * has): fits, from every source */
@@ -396,8 +386,8 @@ static void test_explicit_errors(void)
 		is_int(token_find(tb, sizeof tb, &o, A, &s2), 0, "TOKEN_MAX-byte --service-account accepted");
 		is_int(strlen(tb), TOKEN_MAX, "  whole");
 		o.service_account = NULL;
-		o.service_account_file = at("max");
-		put(at("max"), big, 0600);
+		o.service_account_file = scratch_at("max");
+		put(scratch_at("max"), big, 0600);
 		memset(tb, 0, sizeof tb);
 		int r = token_find(tb, sizeof tb, &o, A, &s2);
 		is_int(r, 0, "TOKEN_MAX-byte --service-account-file accepted");
@@ -440,14 +430,14 @@ static void test_cache(void)
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT");
 	unsetenv("POM_PROXY_SERVICE_ACCOUNT_FILE");
 	/* a fresh XDG_CACHE_HOME whose parents do not exist yet */
-	snprintf(xdg, sizeof xdg, "%s/xdg/deeper", tmp);
+	snprintf(xdg, sizeof xdg, "%s/xdg/deeper", scratch_dir);
 	setenv("XDG_CACHE_HOME", xdg, 1);
 
 	is_int(token_cache_path(path, sizeof path, A, 0), 0, "cache path without creating");
 	snprintf(want, sizeof want, "%s/pom-proxy/tokens/%s", xdg, A);
 	is_str(path, want, "  is XDG_CACHE_HOME/pom-proxy/tokens/HOST:PORT");
 	struct stat st;
-	ok(stat(at("xdg"), &st) < 0 && errno == ENOENT, "  and created nothing");
+	ok(stat(scratch_at("xdg"), &st) < 0 && errno == ENOENT, "  and created nothing");
 	finds(NULL, NULL, A, TOKEN_NONE, "", "no cache directory: no token, no error");
 
 	char *tok = jwt("{\"sub\":\"u\",\"exp\":99999999999}");
@@ -502,8 +492,8 @@ static void test_cache(void)
 	free(old);
 
 	unlink(path);
-	put(at("elsewhere"), "linked.tok.en", 0600);
-	ok(symlink(at("elsewhere"), path) == 0, "cache file replaced by a symlink");
+	put(scratch_at("elsewhere"), "linked.tok.en", 0600);
+	ok(symlink(scratch_at("elsewhere"), path) == 0, "cache file replaced by a symlink");
 	finds(NULL, NULL, A, TOKEN_NONE, "", "symlinked cache file skipped");
 
 	unlink(path);
@@ -526,9 +516,9 @@ static void test_cache(void)
 	put(path, "two.tok\nlines.tok\n", 0600);
 	finds(NULL, NULL, A, TOKEN_NONE, "", "two-line cache file skipped");
 
-	if (mkfifo(at("cachefifo"), 0600) == 0) {
+	if (mkfifo(scratch_at("cachefifo"), 0600) == 0) {
 		unlink(path);
-		if (rename(at("cachefifo"), path) == 0)
+		if (rename(scratch_at("cachefifo"), path) == 0)
 			finds(NULL, NULL, A, TOKEN_NONE, "", "FIFO in place of the cache file skipped");
 	}
 	unlink(path);
@@ -572,15 +562,14 @@ static void test_cache(void)
 		setenv("HOME", home, 1);
 		free(home);
 	}
-	setenv("XDG_CACHE_HOME", tmp, 1);
+	setenv("XDG_CACHE_HOME", scratch_dir, 1);
 	free(tok);
 }
 
 int main(void)
 {
 	alarm(60);
-	snprintf(tmp, sizeof tmp, "%s/pom-token-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(tmp)) {
+	if (scratch_make("pom-token") != 0) {
 		ok(0, "mkdtemp: %s", strerror(errno));
 		return done_testing();
 	}
@@ -589,9 +578,6 @@ int main(void)
 	test_precedence();
 	test_explicit_errors();
 	test_cache();
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
-		fprintf(stderr, "# could not remove %s\n", tmp);
+	scratch_remove();
 	return done_testing();
 }

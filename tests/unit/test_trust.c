@@ -6,6 +6,7 @@
 #include "log.h"
 #include "trust.h"
 #include "tap.h"
+#include "scratch.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,26 +20,15 @@
 #include <time.h>
 #include <unistd.h>
 
-static char tmp[256];
 
-/* tmp/NAME, in one of a few rotating buffers. */
-static const char *at(const char *name)
-{
-	static char buf[8][512];
-	static int i;
-	i = (i + 1) % 8;
-	snprintf(buf[i], sizeof buf[i], "%s/%s", tmp, name);
-	return buf[i];
-}
-
-/* Run a shell command in tmp (output to tmp/cmd.log); 1 on exit status 0. */
+/* Run a shell command in scratch_dir (output to its cmd.log); 1 on exit status 0. */
 static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int run(const char *fmt, ...)
 {
 	char cmd[2048];
 	int n;
 	va_list ap;
-	n = snprintf(cmd, sizeof cmd, "cd '%s' && { ", tmp);
+	n = snprintf(cmd, sizeof cmd, "cd '%s' && { ", scratch_dir);
 	va_start(ap, fmt);
 	n += vsnprintf(cmd + n, sizeof cmd - (size_t)n, fmt, ap);
 	va_end(ap);
@@ -85,10 +75,10 @@ static int load(struct trust_store *ts, const char *alt, const char *ca, int cac
 	return trust_load(ts, &src);
 }
 
-/* Use a fresh cache root tmp/NAME (XDG_CACHE_HOME). */
+/* Use a fresh cache root scratch_dir/NAME (XDG_CACHE_HOME). */
 static void cache_root(const char *name)
 {
-	setenv("XDG_CACHE_HOME", at(name), 1);
+	setenv("XDG_CACHE_HOME", scratch_at(name), 1);
 }
 
 /* The path of the only anchors-* file under $XDG_CACHE_HOME/pom-proxy,
@@ -146,11 +136,11 @@ static const br_x509_trust_anchor *find(const struct trust_store *ts, const char
 	return NULL;
 }
 
-/* stderr into tmp/stderr while f runs; returns what was written. */
+/* stderr into scratch_dir/stderr while f runs; returns what was written. */
 static int saved_stderr = -1;
 static void capture_begin(void)
 {
-	int fd = open(at("stderr"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int fd = open(scratch_at("stderr"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	fflush(stderr);
 	saved_stderr = dup(2);
 	dup2(fd, 2);
@@ -164,7 +154,7 @@ static const char *capture_end(void)
 	unsigned char *s;
 	dup2(saved_stderr, 2);
 	close(saved_stderr);
-	s = slurp(at("stderr"), &len);
+	s = slurp(scratch_at("stderr"), &len);
 	snprintf(text, sizeof text, "%s", s ? (char *)s : "");
 	free(s);
 	return text;
@@ -200,7 +190,7 @@ static void test_bundle_and_flags(void)
 	struct trust_store ts;
 	const br_x509_trust_anchor *a;
 
-	setenv("SSL_CERT_FILE", at("bundle.pem"), 1);
+	setenv("SSL_CERT_FILE", scratch_at("bundle.pem"), 1);
 	is_int(load(&ts, NULL, NULL, 0), 0, "bundle loads without the cache");
 	is_int(ts.count, 3, "3 anchors: RSA CA, EC CA, EC leaf (Ed25519 skipped)");
 	is_int(ts.from_cache, 0, "not from the cache");
@@ -234,7 +224,7 @@ static void test_cache(void)
 	size_t blen;
 	struct timespec times[2] = {{0, UTIME_OMIT}, {1000000000, 123456789}};
 
-	setenv("SSL_CERT_FILE", at("bundle.pem"), 1);
+	setenv("SSL_CERT_FILE", scratch_at("bundle.pem"), 1);
 	cache_root("c1");
 	load(&ref, NULL, NULL, 0);
 
@@ -259,7 +249,7 @@ static void test_cache(void)
 	trust_free(&ts);
 
 	/* Same size, different mtime: miss, then hit again. */
-	ok(utimensat(AT_FDCWD, at("bundle.pem"), times, 0) == 0, "set the bundle's mtime");
+	ok(utimensat(AT_FDCWD, scratch_at("bundle.pem"), times, 0) == 0, "set the bundle's mtime");
 	load(&ts, NULL, NULL, 1);
 	ok(ts.from_cache == 0 && same_anchors(&ts, &ref), "changed mtime: miss, same anchors");
 	trust_free(&ts);
@@ -338,8 +328,8 @@ static void test_cache(void)
 	trust_free(&ts);
 
 	/* A symlink in place of the cache file is refused, then replaced. */
-	spit(at("good-cache"), blob, blen, 0600);
-	ok(unlink(cf) == 0 && symlink(at("good-cache"), cf) == 0, "cache file replaced by a symlink");
+	spit(scratch_at("good-cache"), blob, blen, 0600);
+	ok(unlink(cf) == 0 && symlink(scratch_at("good-cache"), cf) == 0, "cache file replaced by a symlink");
 	load(&ts, NULL, NULL, 1);
 	ok(ts.from_cache == 0 && same_anchors(&ts, &ref), "symlinked cache refused (miss)");
 	trust_free(&ts);
@@ -360,7 +350,7 @@ static void test_cache(void)
 
 	/* Unusable cache directories: loads anyway. */
 	cache_root("c-open");
-	ok(mkdir(at("c-open"), 0700) == 0 && mkdir(at("c-open/pom-proxy"), 0755) == 0,
+	ok(mkdir(scratch_at("c-open"), 0700) == 0 && mkdir(scratch_at("c-open/pom-proxy"), 0755) == 0,
 	   "cache directory with mode 0755");
 	ok(load(&ts, NULL, NULL, 1) == 0 && ts.count == 3 && !ts.from_cache && cache_file() == NULL,
 	   "non-private cache directory: loads, writes no cache");
@@ -390,25 +380,25 @@ static void test_options(void)
 	char *ca_b64, *junk_b64;
 	const char *err;
 
-	setenv("SSL_CERT_FILE", at("bundle-saved.pem"), 1);
+	setenv("SSL_CERT_FILE", scratch_at("bundle-saved.pem"), 1);
 	cache_root("c2");
-	is_int(load(&ts, at("ca-ec.pem"), NULL, 1), 0, "--alternate-ca-path repeating a bundle CA");
+	is_int(load(&ts, scratch_at("ca-ec.pem"), NULL, 1), 0, "--alternate-ca-path repeating a bundle CA");
 	ok(ts.count == 3, "duplicate anchor dropped: 3 (got %zu)", ts.count);
 	trust_free(&ts);
-	is_int(load(&ts, at("leaf-rsa.pem"), NULL, 1), 0, "--alternate-ca-path adds to the bundle");
+	is_int(load(&ts, scratch_at("leaf-rsa.pem"), NULL, 1), 0, "--alternate-ca-path adds to the bundle");
 	ok(ts.count == 4 && find(&ts, "Test RSA Leaf") && find(&ts, "Test RSA Leaf")->flags == 0,
 	   "4 anchors; the leaf without basicConstraints is not a CA");
 	trust_free(&ts);
-	load(&ts, at("leaf-rsa.pem"), NULL, 1);
+	load(&ts, scratch_at("leaf-rsa.pem"), NULL, 1);
 	ok(ts.from_cache == 1 && ts.count == 4, "hit with --alternate-ca-path");
 	trust_free(&ts);
 	ok(run("cat extra.pem >>leaf-rsa.pem"), "change the --alternate-ca-path file");
-	load(&ts, at("leaf-rsa.pem"), NULL, 1);
+	load(&ts, scratch_at("leaf-rsa.pem"), NULL, 1);
 	ok(ts.from_cache == 0 && ts.count == 5, "its change misses: 5 anchors");
 	trust_free(&ts);
 
 	capture_begin();
-	is_int(load(&ts, at("missing.pem"), NULL, 1), -1, "missing --alternate-ca-path: -1");
+	is_int(load(&ts, scratch_at("missing.pem"), NULL, 1), -1, "missing --alternate-ca-path: -1");
 	err = capture_end();
 	ok(strstr(err, "missing.pem") && strstr(err, "--alternate-ca-path") &&
 	   strstr(err, "No such file"), "error names the file and the option: %.*s",
@@ -416,26 +406,26 @@ static void test_options(void)
 	ok(ts.count == 0 && ts.anchors == NULL, "nothing loaded on error");
 
 	capture_begin();
-	is_int(load(&ts, at("junk.pem"), NULL, 0), -1, "--alternate-ca-path without a certificate: -1");
+	is_int(load(&ts, scratch_at("junk.pem"), NULL, 0), -1, "--alternate-ca-path without a certificate: -1");
 	err = capture_end();
 	ok(strstr(err, "junk.pem") && strstr(err, "no certificate"), "error says so: %.*s",
 	   (int)strcspn(err, "\n"), err);
 	capture_begin();
-	is_int(load(&ts, at("ed.pem"), NULL, 0), -1, "--alternate-ca-path with only an Ed25519 certificate: -1");
+	is_int(load(&ts, scratch_at("ed.pem"), NULL, 0), -1, "--alternate-ca-path with only an Ed25519 certificate: -1");
 	capture_end();
 	capture_begin();
-	is_int(load(&ts, tmp, NULL, 0), -1, "--alternate-ca-path naming a directory: -1");
+	is_int(load(&ts, scratch_dir, NULL, 0), -1, "--alternate-ca-path naming a directory: -1");
 	err = capture_end();
 	ok(strstr(err, "not a regular file") != NULL, "error: %.*s", (int)strcspn(err, "\n"), err);
 
 	/* --ca-cert */
-	ca_b64 = (char *)slurp(at("ca-ec.b64"), &len);
-	junk_b64 = (char *)slurp(at("junk.b64"), &len);
+	ca_b64 = (char *)slurp(scratch_at("ca-ec.b64"), &len);
+	junk_b64 = (char *)slurp(scratch_at("junk.b64"), &len);
 	if (!ok(ca_b64 && junk_b64, "base64 texts made by openssl"))
 		return;
 	ca_b64[strcspn(ca_b64, "\n")] = '\0';
 	junk_b64[strcspn(junk_b64, "\n")] = '\0';
-	setenv("SSL_CERT_FILE", at("leaf-rsa.pem"), 1);
+	setenv("SSL_CERT_FILE", scratch_at("leaf-rsa.pem"), 1);
 	is_int(load(&ts, NULL, ca_b64, 1), 0, "--ca-cert loads");
 	ok(ts.count == 3 && find(&ts, "Test EC CA") && find(&ts, "Test EC CA")->flags == BR_X509_TA_CA,
 	   "--ca-cert's CA added to SSL_CERT_FILE's two");
@@ -465,19 +455,19 @@ static void test_options(void)
 
 	/* SSL_CERT_FILE itself */
 	capture_begin();
-	setenv("SSL_CERT_FILE", at("missing.pem"), 1);
+	setenv("SSL_CERT_FILE", scratch_at("missing.pem"), 1);
 	is_int(load(&ts, NULL, NULL, 1), -1, "missing SSL_CERT_FILE: -1");
 	err = capture_end();
 	ok(strstr(err, "missing.pem") && strstr(err, "SSL_CERT_FILE"), "error: %.*s",
 	   (int)strcspn(err, "\n"), err);
 	capture_begin();
-	setenv("SSL_CERT_FILE", at("empty.pem"), 1);
+	setenv("SSL_CERT_FILE", scratch_at("empty.pem"), 1);
 	is_int(load(&ts, NULL, NULL, 1), -1, "empty SSL_CERT_FILE: -1");
 	err = capture_end();
 	ok(strstr(err, "empty.pem") && strstr(err, "no certificate"), "error: %.*s",
 	   (int)strcspn(err, "\n"), err);
 	capture_begin();
-	is_int(load(&ts, at("ca-ec.pem"), NULL, 1), -1,
+	is_int(load(&ts, scratch_at("ca-ec.pem"), NULL, 1), -1,
 	       "empty SSL_CERT_FILE is an error even with --alternate-ca-path");
 	capture_end();
 	unsetenv("SSL_CERT_FILE");
@@ -497,7 +487,7 @@ static void test_dir(void)
 	       "cp leaf-ec.pem hashed/DEADBEEF.0 && cp leaf-ec.pem hashed/deadbeef.0.bak && "
 	       "ln -s nowhere hashed/cafebabe.0 && mkdir hashed/feedface.0"),
 	   "hashed directory: 2 certificates under 4 names, other names, a dangling link, a directory");
-	snprintf(env, sizeof env, "%s:%s::%s", at("hashed"), at("no-such-dir"), at("empty-dir"));
+	snprintf(env, sizeof env, "%s:%s::%s", scratch_at("hashed"), scratch_at("no-such-dir"), scratch_at("empty-dir"));
 	setenv("SSL_CERT_DIR", env, 1);
 	is_int(load(&ts, NULL, NULL, 1), 0, "SSL_CERT_DIR list loads");
 	ok(ts.count == 2 && find(&ts, "Test RSA CA") && find(&ts, "Test EC CA"),
@@ -531,7 +521,7 @@ static void test_dir(void)
 	   "miss: 5 anchors (got %zu)", ts.count);
 	trust_free(&ts);
 
-	setenv("SSL_CERT_FILE", at("leaf-rsa.pem"), 1);
+	setenv("SSL_CERT_FILE", scratch_at("leaf-rsa.pem"), 1);
 	load(&ts, NULL, NULL, 0);
 	ok(ts.count == 6, "SSL_CERT_FILE (RSA leaf, Extra CA) and SSL_CERT_DIR together: "
 	   "Extra CA once, 6 (got %zu)", ts.count);
@@ -539,7 +529,7 @@ static void test_dir(void)
 	unsetenv("SSL_CERT_FILE");
 
 	/* No anchor at all: one line naming the places and the remedies. */
-	snprintf(env, sizeof env, "%s:%s", at("no-such-dir"), at("hashed/feedface.0"));
+	snprintf(env, sizeof env, "%s:%s", scratch_at("no-such-dir"), scratch_at("hashed/feedface.0"));
 	setenv("SSL_CERT_DIR", env, 1);
 	capture_begin();
 	is_int(load(&ts, NULL, NULL, 1), -1, "no anchor at all: -1");
@@ -548,7 +538,7 @@ static void test_dir(void)
 	   strstr(err, "--alternate-ca-path FILE") && strstr(err, "SSL_CERT_FILE") &&
 	   strchr(err, '\n') == err + strlen(err) - 1,
 	   "one line naming the places and the remedies: %.*s", (int)strcspn(err, "\n"), err);
-	is_int(load(&ts, at("ca-ec.pem"), NULL, 1), 0, "--alternate-ca-path alone suffices");
+	is_int(load(&ts, scratch_at("ca-ec.pem"), NULL, 1), 0, "--alternate-ca-path alone suffices");
 	is_int(ts.count, 1, "1 anchor");
 	trust_free(&ts);
 	unsetenv("SSL_CERT_DIR");
@@ -590,19 +580,18 @@ static void test_system(void)
 int main(void)
 {
 	alarm(300); /* this test's own bound */
-	snprintf(tmp, sizeof tmp, "%s/test_trust.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(tmp)) {
+	if (scratch_make("test_trust") != 0) {
 		ok(0, "mkdtemp: %s", strerror(errno));
 		return done_testing();
 	}
 	unsetenv("SSL_CERT_FILE");
 	unsetenv("SSL_CERT_DIR");
-	if (!ok(make_certs(), "certificates made with the openssl CLI in %s", tmp)) {
+	if (!ok(make_certs(), "certificates made with the openssl CLI in %s", scratch_dir)) {
 		size_t n;
-		unsigned char *log = slurp(at("cmd.log"), &n);
+		unsigned char *log = slurp(scratch_at("cmd.log"), &n);
 		fprintf(stderr, "# openssl said:\n%s\n", log ? (char *)log : "(nothing)");
 		free(log);
-		run("cd / && rm -rf '%s'", tmp);
+		scratch_remove();
 		return done_testing();
 	}
 	test_bundle_and_flags();
@@ -610,6 +599,6 @@ int main(void)
 	test_options();
 	test_dir();
 	test_system();
-	run("cd / && rm -rf '%s'", tmp);
+	scratch_remove();
 	return done_testing();
 }
