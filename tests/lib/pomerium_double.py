@@ -471,17 +471,6 @@ def reset(sock):
         pass
 
 
-def read_record(sock):
-    """One whole TLS record (the ClientHello) read from a raw socket."""
-    buf = b""
-    while len(buf) < 5 or len(buf) < 5 + int.from_bytes(buf[3:5], "big"):
-        d = sock.recv(65536)
-        if not d:
-            break
-        buf += d
-    return buf
-
-
 def client_hello_summary(rec):
     """'CLIENT-HELLO record=0x0301 version=0x0303 suites=c02b,... supported_versions=-'
     for a TLS record holding a ClientHello (what the raw handshake options log)."""
@@ -581,11 +570,12 @@ def negotiated_group(obj):
     return GROUP_NAMES.get(name.lower(), name)
 
 
-def peek_hello(sock):
-    """The client's first bytes: a whole TLS record when they start one."""
+def read_hello(sock):
+    """The client's first bytes: a whole TLS record (the ClientHello) when
+    they start one, else what the first read gave."""
     buf = sock.recv(65536)
-    while buf and buf[0] == 0x16 and len(buf) >= 5 and \
-            len(buf) < 5 + int.from_bytes(buf[3:5], "big"):
+    while buf and buf[0] == 0x16 and \
+            (len(buf) < 5 or len(buf) < 5 + int.from_bytes(buf[3:5], "big")):
         d = sock.recv(65536)
         if not d:
             break
@@ -789,7 +779,7 @@ class Double:
                 if self.raw_handshake(sock, tls):
                     return
             try:
-                hello = peek_hello(sock)
+                hello = read_hello(sock)
             except OSError as e:
                 self.log("HANDSHAKE-FAILED %s" % str(e).replace("\n", " "))
                 return
@@ -843,7 +833,7 @@ class Double:
         the connection was handled here."""
         a = self.a
         if a.stall_handshake is not None:
-            hello = read_record(sock)
+            hello = read_hello(sock)
             self.log(client_hello_summary(hello))
             tls.inc.write(hello)
             try:
@@ -859,13 +849,13 @@ class Double:
             hold(sock)
             return True
         if a.handshake_alert is not None:
-            self.log(client_hello_summary(read_record(sock)))
+            self.log(client_hello_summary(read_hello(sock)))
             sock.sendall(b"\x15\x03\x03\x00\x02\x02" + bytes([a.handshake_alert]))
             self.log("HANDSHAKE-ALERT %d" % a.handshake_alert)
             hold(sock, 30)
             return True
         if a.hello_version:
-            self.log(client_hello_summary(read_record(sock)))
+            self.log(client_hello_summary(read_hello(sock)))
             ver = {"ssl3": b"\x03\x00", "1.0": b"\x03\x01", "1.1": b"\x03\x02"}[a.hello_version]
             body = ver + os.urandom(32) + b"\x00" + b"\xc0\x2b" + b"\x00"
             hs = b"\x02" + len(body).to_bytes(3, "big") + body
