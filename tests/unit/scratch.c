@@ -25,6 +25,23 @@ const char *scratch_at(const char *name)
 	return buf[i];
 }
 
+int scratch_pki(const char *name)
+{
+	const char *src = getenv("SRCDIR") && *getenv("SRCDIR") ? getenv("SRCDIR") : ".";
+	char cmd[1400];
+	if ((size_t)snprintf(cmd, sizeof cmd,
+			     "timeout 60 bash '%s/tests/lib/mkcerts.sh' '%s' >'%s.log' 2>&1",
+			     src, scratch_at(name), scratch_at(name)) >= sizeof cmd) {
+		fprintf(stderr, "# scratch_pki: SRCDIR or TMPDIR too long\n");
+		return -1;
+	}
+	if (system(cmd) != 0) {
+		fprintf(stderr, "# scratch_pki: mkcerts.sh failed (%s.log)\n", scratch_at(name));
+		return -1;
+	}
+	return 0;
+}
+
 void scratch_remove(void)
 {
 	char cmd[600];

@@ -13,6 +13,11 @@ int scratch_make(const char *prefix);
  * may be used in one expression). */
 const char *scratch_at(const char *name);
 
+/* Make the test PKI (tests/lib/mkcerts.sh, found under $SRCDIR, default
+ * ".", the repository root) in scratch_dir/name, in at most a minute.
+ * Returns 0, or -1 after a line on stderr saying why. */
+int scratch_pki(const char *name);
+
 /* Remove scratch_dir and all below it; a line on stderr if that fails. */
 void scratch_remove(void);
 

@@ -3,6 +3,7 @@
  * itself (tests/lib/mkcerts.sh, run into a temporary directory; the
  * script is found under $SRCDIR, default ".", the repository root). */
 #include "tap.h"
+#include "scratch.h"
 #include "testtls.h"
 #include "verify.h"
 
@@ -15,11 +16,9 @@
 #include <unistd.h>
 
 #define HANDSHAKE_SECONDS 10
-#define MKCERTS_SECONDS 60
 #define WALKER_SECONDS 60
 
 static char pki[PATH_MAX];
-static int pki_made;
 static struct testtls_anchors anchors; /* ca-only.pem: the test root CA */
 
 static const unsigned char ip4_lo[4] = { 127, 0, 0, 1 };
@@ -39,21 +38,6 @@ static const char *pki_path(const char *name)
 	if ((size_t)snprintf(p, PATH_MAX, "%s/%s", pki, name) >= PATH_MAX)
 		abort();
 	return p;
-}
-
-/* Run argv, wait, return its exit status (testtls_wait) or -1. */
-static int run(char *const argv[])
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		fprintf(stderr, "test_verify: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	return testtls_wait(pid);
 }
 
 /* br_sslio callbacks: blocking read/write on the int fd at ctx. */
@@ -237,31 +221,11 @@ static int has_ip(const unsigned char *der, size_t len, const unsigned char *ip,
 
 static int make_pki(void)
 {
-	const char *srcdir = getenv("SRCDIR");
-	const char *tmp = getenv("TMPDIR");
-	char script[PATH_MAX];
-	int st;
-
-	if (!srcdir || !*srcdir)
-		srcdir = ".";
-	if (!tmp || !*tmp)
-		tmp = "/tmp";
-	if ((size_t)snprintf(script, sizeof script, "%s/tests/lib/mkcerts.sh", srcdir) >= sizeof script ||
-	    (size_t)snprintf(pki, sizeof pki, "%s/test_verify.XXXXXX", tmp) >= sizeof pki) {
-		ok(0, "SRCDIR and TMPDIR fit in PATH_MAX");
+	if (!ok(scratch_make("test_verify") == 0, "a scratch directory"))
 		return -1;
-	}
-	if (!ok(access(script, R_OK) == 0, "mkcerts.sh found at %s", script))
+	if (!ok(scratch_pki("pki") == 0, "mkcerts.sh created the test PKI"))
 		return -1;
-	if (!ok(mkdtemp(pki) != NULL, "temporary directory %s", pki))
-		return -1;
-	pki_made = 1;
-	alarm(MKCERTS_SECONDS);
-	st = run((char *const[]){ "bash", script, pki, NULL });
-	alarm(0);
-	is_int(st, 0, "mkcerts.sh created the test PKI");
-	if (st != 0)
-		return -1;
+	snprintf(pki, sizeof pki, "%s", scratch_at("pki"));
 	if (!ok(testtls_load_anchors(pki_path("ca-only.pem"), &anchors) == 0 && anchors.n == 1,
 		"ca-only.pem loads as one trust anchor"))
 		return -1;
@@ -592,7 +556,6 @@ int main(void)
 		test_walker_real();
 	}
 	testtls_free_anchors(&anchors);
-	if (pki_made)
-		run((char *const[]){ "rm", "-rf", pki, NULL });
+	scratch_remove();
 	return done_testing();
 }
