@@ -67,7 +67,7 @@ static unsigned run_chain(const uint8_t *data, size_t len)
 	size_t p = 0;
 	unsigned u, r;
 
-	chaincache_init(&cc, &inner, id, "proxy.test", 10);
+	chaincache_init(&cc, &inner, id, CHAINCACHE_DNS_NAME, "proxy.test", 10);
 	(*e)->start_chain(e, "proxy.test");
 	while (len - p >= 3) {
 		size_t n = (size_t)data[p] << 8 | data[p + 1], piece = data[p + 2] + 1u;
@@ -89,7 +89,7 @@ static unsigned run_chain(const uint8_t *data, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	unsigned char keys[CHAINCACHE_ENTRIES][CHAINCACHE_KEY], usages[CHAINCACHE_ENTRIES];
+	struct chaincache_record rec[CHAINCACHE_ENTRIES];
 	size_t count = 0;
 	int64_t nb, na;
 	char path[400];
@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	switch (data[0] % 3) {
 	case 0:
-		if (chaincache_parse(data + 1, size - 1, keys, usages, &count) == 0 &&
+		if (chaincache_parse(data + 1, size - 1, rec, &count) == 0 &&
 		    count > CHAINCACHE_ENTRIES)
 			abort();
 		break;

@@ -9,10 +9,22 @@
 #include <string.h>
 #include <time.h>
 
+#ifndef POM_VERSION
+#define POM_VERSION "dev"
+#endif
+
 #define MAGIC   "POMCHAIN"
-#define VERSION 1u
+#define VERSION 2u
 #define HDR     16
-#define RECORD  (CHAINCACHE_KEY + 1)
+#define RECORD  CHAINCACHE_RECORD
+
+/* Part of every record's key: a record vouches for what this program's
+ * full verification accepted, so another release, or a change to what it
+ * checks (verify.c, the x509 set-up in tls.c, the BearSSL linked), must
+ * not find it. Raise the policy number with any such change. */
+#define POLICY "pom-proxy verified chain, policy 2, " POM_VERSION
+
+_Static_assert(CHAINCACHE_MAX_CERTS <= 8, "a record's check mask is one byte");
 
 static chaincache_context *cc_of(const br_x509_class **ctx)
 {
@@ -30,7 +42,7 @@ static void hash_len(br_sha256_context *h, size_t n)
 /* ---- the cache file ------------------------------------------------- */
 
 int chaincache_parse(const unsigned char *buf, size_t len,
-		     unsigned char keys[][CHAINCACHE_KEY], unsigned char *usages, size_t *count)
+		     struct chaincache_record rec[CHAINCACHE_ENTRIES], size_t *count)
 {
 	unsigned char sum[32];
 	br_sha256_context h;
@@ -47,8 +59,10 @@ int chaincache_parse(const unsigned char *buf, size_t len,
 	if (memcmp(sum, buf + len - 32, 32) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		memcpy(keys[i], buf + HDR + i * RECORD, CHAINCACHE_KEY);
-		usages[i] = buf[HDR + i * RECORD + CHAINCACHE_KEY];
+		const unsigned char *r = buf + HDR + i * RECORD;
+		memcpy(rec[i].key, r, CHAINCACHE_KEY);
+		rec[i].usages = r[CHAINCACHE_KEY];
+		rec[i].check = r[CHAINCACHE_KEY + 1];
 	}
 	*count = n;
 	return 0;
@@ -71,8 +85,7 @@ static int cache_path(char *buf, size_t size, int create)
 
 /* The records now in the file (count 0 when there is none or it is
  * unusable: log_debug says why). */
-static void read_records(unsigned char keys[][CHAINCACHE_KEY], unsigned char *usages,
-			 size_t *count)
+static void read_records(struct chaincache_record rec[CHAINCACHE_ENTRIES], size_t *count)
 {
 	unsigned char buf[CHAINCACHE_FILE_MAX];
 	char path[4096];
@@ -88,30 +101,36 @@ static void read_records(unsigned char keys[][CHAINCACHE_KEY], unsigned char *us
 				  privfile_strerror(errno));
 		return;
 	}
-	if (chaincache_parse(buf, (size_t)len, keys, usages, count) < 0) {
+	if (chaincache_parse(buf, (size_t)len, rec, count) < 0) {
 		log_debug(1, "verified-chain cache %s is corrupt: not used", path);
 		*count = 0;
 	}
 }
 
-/* Write the file: key first, then the n records read before (keys,
- * usages) except key's older copy, up to CHAINCACHE_ENTRIES. Failure only
- * costs a later full verification (log_debug says why). */
-static void store(const unsigned char key[CHAINCACHE_KEY], unsigned usage,
-		  unsigned char keys[][CHAINCACHE_KEY], const unsigned char *usages, size_t n)
+/* Put record r at buf[0..RECORD). */
+static void put_record(unsigned char *buf, const struct chaincache_record *r)
+{
+	memcpy(buf, r->key, CHAINCACHE_KEY);
+	buf[CHAINCACHE_KEY] = r->usages;
+	buf[CHAINCACHE_KEY + 1] = r->check;
+}
+
+/* Write the file: fresh first, then the n records read before except
+ * fresh's older copy, up to CHAINCACHE_ENTRIES. Failure only costs a
+ * later full verification (log_debug says why). */
+static void store(const struct chaincache_record *fresh,
+		  const struct chaincache_record old[CHAINCACHE_ENTRIES], size_t n)
 {
 	unsigned char buf[CHAINCACHE_FILE_MAX];
 	char path[4096];
 	size_t out = 1;
 	br_sha256_context h;
 
-	memcpy(buf + HDR, key, CHAINCACHE_KEY);
-	buf[HDR + CHAINCACHE_KEY] = (unsigned char)usage;
+	put_record(buf + HDR, fresh);
 	for (size_t i = 0; i < n && out < CHAINCACHE_ENTRIES; i++) {
-		if (memcmp(keys[i], key, CHAINCACHE_KEY) == 0)
+		if (memcmp(old[i].key, fresh->key, CHAINCACHE_KEY) == 0)
 			continue;
-		memcpy(buf + HDR + out * RECORD, keys[i], CHAINCACHE_KEY);
-		buf[HDR + out * RECORD + CHAINCACHE_KEY] = usages[i];
+		put_record(buf + HDR + out * RECORD, &old[i]);
 		out++;
 	}
 	memcpy(buf, MAGIC, 8);
@@ -207,16 +226,48 @@ static void chain_key(const chaincache_context *c, unsigned char key[CHAINCACHE_
 	br_sha256_out(&h, key);
 }
 
-/* 1 when the held chain may be accepted from a record: every certificate
- * is inside its validity period now and the leaf's key decodes (into
- * c->leaf_key, which points into c->dec). 0, after log_debug saying why, otherwise. */
-static int usable_now(chaincache_context *c)
+/* The validity period of held certificate i: 0, or -1 when it cannot be
+ * read. */
+static int validity(const chaincache_context *c, size_t i, int64_t *nb, int64_t *na)
+{
+	return der_cert_validity(c->chain + c->off[i], c->off[i + 1] - c->off[i], nb, na);
+}
+
+/* The check mask of a chain that full verification accepted at a time
+ * between t0 and t1: bit i set unless certificate i was outside its
+ * period at every such time (then verification cannot have used it); the
+ * leaf's bit always, since every path starts with it. Returns 0, or -1
+ * when a period cannot be read (then nothing is kept). */
+static int check_mask(const chaincache_context *c, int64_t t0, int64_t t1, unsigned *mask)
+{
+	int64_t nb, na;
+	*mask = 1;
+	for (size_t i = 0; i < c->ncerts; i++) {
+		if (validity(c, i, &nb, &na) < 0)
+			return -1;
+		if (!(na < t0 || nb > t1))
+			*mask |= 1u << i;
+	}
+	return 0;
+}
+
+/* 1 when the held chain may be accepted from a record whose check mask
+ * is check: every certificate it marks is inside its validity period now,
+ * and the leaf's key decodes (into c->leaf_key, which points into
+ * c->dec). 0, after log_debug saying why, otherwise. */
+static int usable_now(chaincache_context *c, unsigned check)
 {
 	int64_t now = (int64_t)time(NULL), nb, na;
 
 	for (size_t i = 0; i < c->ncerts; i++) {
-		if (der_cert_validity(c->chain + c->off[i], c->off[i + 1] - c->off[i], &nb, &na) < 0 ||
-		    now < nb || now > na) {
+		if (!(check & 1u << i))
+			continue;
+		if (validity(c, i, &nb, &na) < 0) {
+			log_debug(1, "verified-chain cache: certificate %zu has no readable validity "
+				  "period: full verification", i);
+			return 0;
+		}
+		if (now < nb || now > na) {
 			log_debug(1, "verified-chain cache: certificate %zu is outside its validity "
 				  "period: full verification", i);
 			return 0;
@@ -225,40 +276,51 @@ static int usable_now(chaincache_context *c)
 	br_x509_decoder_init(&c->dec, 0, NULL);
 	br_x509_decoder_push(&c->dec, c->chain, c->off[1]);
 	c->leaf_key = br_x509_decoder_get_pkey(&c->dec);
+	if (c->leaf_key == NULL)
+		log_debug(1, "verified-chain cache: the leaf's key does not decode: "
+			  "full verification");
 	return c->leaf_key != NULL;
 }
 
 static unsigned cc_end_chain(const br_x509_class **ctx)
 {
 	chaincache_context *c = cc_of(ctx);
-	unsigned char key[CHAINCACHE_KEY], keys[CHAINCACHE_ENTRIES][CHAINCACHE_KEY];
-	unsigned char usages[CHAINCACHE_ENTRIES];
+	struct chaincache_record old[CHAINCACHE_ENTRIES], fresh;
 	size_t n = 0;
-	unsigned r, u = 0;
+	int64_t t0, t1;
+	unsigned r, u = 0, mask;
 
 	if (c->passthrough)
 		return (*c->inner)->end_chain(c->inner);
 	if (c->ncerts > 0) {
-		chain_key(c, key);
-		read_records(keys, usages, &n);
+		chain_key(c, fresh.key);
+		read_records(old, &n);
 		for (size_t i = 0; i < n; i++) {
-			if (memcmp(keys[i], key, CHAINCACHE_KEY) != 0)
+			if (memcmp(old[i].key, fresh.key, CHAINCACHE_KEY) != 0)
 				continue;
-			if (!usable_now(c))
+			if (!usable_now(c, old[i].check))
 				break;
 			c->hit = 1;
-			c->usages = usages[i];
+			c->usages = old[i].usages;
 			log_debug(1, "verified-chain cache: hit, %zu certificates: signatures "
 				  "not checked again", c->ncerts);
 			return 0;
 		}
 	}
 	go_through(c, c->server_name);
+	t0 = (int64_t)time(NULL);
 	r = (*c->inner)->end_chain(c->inner);
-	if (r == 0 && c->ncerts > 0 && (*c->inner)->get_pkey(c->inner, &u) != NULL) {
-		store(key, u, keys, usages, n);
-		log_debug(1, "verified-chain cache: chain verified in full and kept");
+	t1 = (int64_t)time(NULL);
+	if (r != 0 || c->ncerts == 0 || (*c->inner)->get_pkey(c->inner, &u) == NULL)
+		return r;
+	if (check_mask(c, t0, t1, &mask) < 0) {
+		log_debug(1, "verified-chain cache: a validity period does not read: not kept");
+		return r;
 	}
+	fresh.usages = (unsigned char)u;
+	fresh.check = (unsigned char)mask;
+	store(&fresh, old, n);
+	log_debug(1, "verified-chain cache: chain verified in full and kept");
 	return r;
 }
 
@@ -278,14 +340,17 @@ static const br_x509_class chaincache_vtable = {
 };
 
 void chaincache_init(chaincache_context *ctx, const br_x509_class **inner,
-		     const unsigned char trust_id[32], const void *name, size_t name_len)
+		     const unsigned char trust_id[32], enum chaincache_name kind,
+		     const void *name, size_t name_len)
 {
-	static const char tag[] = "pom-proxy verified chain";
+	static const char tag[] = POLICY;
+	unsigned char k = (unsigned char)kind;
 	ctx->vtable = &chaincache_vtable;
 	ctx->inner = inner;
 	br_sha256_init(&ctx->name_key);
 	br_sha256_update(&ctx->name_key, tag, sizeof tag);
 	br_sha256_update(&ctx->name_key, trust_id, 32);
+	br_sha256_update(&ctx->name_key, &k, 1);
 	hash_len(&ctx->name_key, name_len);
 	br_sha256_update(&ctx->name_key, name, name_len);
 }

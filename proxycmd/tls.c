@@ -164,10 +164,11 @@ static void lazy_start_chain(const br_x509_class **ctx, const char *server_name)
 		if (ts && t->lazy.p.chain_cache) {
 			const char *name = t->lazy.p.server_name;
 			if (name)
-				chaincache_init(&t->xcache, t->lazy.inner, ts->id, name, strlen(name));
+				chaincache_init(&t->xcache, t->lazy.inner, ts->id,
+						CHAINCACHE_DNS_NAME, name, strlen(name));
 			else
-				chaincache_init(&t->xcache, t->lazy.inner, ts->id, t->lazy.p.ip,
-						t->lazy.p.ip_len);
+				chaincache_init(&t->xcache, t->lazy.inner, ts->id,
+						CHAINCACHE_IP_ADDRESS, t->lazy.p.ip, t->lazy.p.ip_len);
 			t->lazy.inner = &t->xcache.vtable;
 		}
 		t->lazy.loaded = 1;

@@ -2,7 +2,9 @@
 # The verified-chain cache (proxycmd/chaincache.h), end to end against the
 # double: a chain verified in full is kept; the same bytes under the same
 # trust store and name skip the signature checks; another chain, name or
-# trust store, a certificate that has expired since it was cached, a tampered or non-private cache file all mean full verification;
+# trust store, a certificate that has expired since it was cached, a
+# tampered or non-private cache file all mean full verification (a stale
+# certificate after the path does not);
 # --disable-tls-verification neither reads nor writes it. TLS sessions are
 # removed before each tunnel so that every handshake is a full one.
 . "$(dirname "$0")/lib/world.sh"
@@ -82,6 +84,21 @@ is "$RC" 0 "the proxy now presents another chain"
 like "$ERR" "$kept" "  verified in full and kept"
 tunnel
 like "$ERR" "$hit, 1 certificates" "  then a hit for the new chain"
+
+# a stale certificate sent after the path (an expired one after the Let's
+# Encrypt-shaped chain, as servers that kept an old cross-sign do): full
+# verification stops at the anchor and never uses it, so the record does
+# not check its dates and the next handshake is a hit
+cat "$PKI/le-chain.pem" "$PKI/expired.pem" >"$T/stale-chain.pem"
+kill_tree "$DOUBLE_PID"
+wait_gone "$DOUBLE_PID" 10
+start_double --port "$DOUBLE_PORT" --cert "$T/stale-chain.pem" --key "$PKI/le-leaf.key" \
+	--route "$ROUTE" "127.0.0.1:$UPSTREAM_PORT" '*'
+tunnel
+is "$RC" 0 "a chain with an expired certificate after the path works"
+like "$ERR" "$kept" "  verified in full and kept"
+tunnel
+like "$ERR" "$hit, 4 certificates" "  then a hit: the unused expired certificate is not checked"
 
 # the cache file's own integrity
 cp "$CHAINS" "$T/chains.good"
