@@ -118,7 +118,7 @@ static int kept_options(const struct options *o, const char **v)
 		v[n++] = "--disable-tls-verification";
 	if (o->no_browser)
 		v[n++] = "--no-browser";
-	for (int k = 0; k < log_level && k < 2; k++)
+	for (int k = 0; k < o->verbose && k < 2; k++)
 		v[n++] = "-v";
 	return n;
 }

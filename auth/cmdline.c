@@ -130,7 +130,8 @@ void cmdline_parse(int argc, char **argv, struct options *o)
 			o->cmd = cmds[k].cmd;
 			o->subcommand_tcp = k == 0;
 			for (int j = 1; j < c; j++)
-				log_level += verbose_flag(argv[j]);
+				o->verbose += verbose_flag(argv[j]);
+			log_level += o->verbose;
 			i = c + 1;
 		}
 	for (; i < argc; i++) {
@@ -142,6 +143,7 @@ void cmdline_parse(int argc, char **argv, struct options *o)
 			printf("pom-proxy %s (BearSSL 0.6)\n", POM_VERSION);
 			exit(EXIT_OK);
 		} else if (verbose_flag(a)) {
+			o->verbose += verbose_flag(a);
 			log_level += verbose_flag(a);
 		} else if (strcmp(a, "--disable-tls-verification") == 0) {
 			o->insecure = 1;

@@ -35,6 +35,7 @@ struct options {
 	const char *proxy;
 	const char *proxy_cred_file;
 	const char *timeout_arg, *login_timeout_arg; /* as given, for ssh-config */
+	int verbose;        /* -v given on the command line (not LOG_LEVEL) */
 };
 
 /* Parse argv into o (zeroed by the caller), defaults included: the
