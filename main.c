@@ -46,6 +46,20 @@ static void login_options(const struct options *o, struct login_options *lo)
 	lo->tls.connect_timeout_ms = o->timeout_s * 1000;
 }
 
+/* One warning line for each way o exposes the token sent to the proxy d
+ * (authority: d's host:port). */
+static void warn_exposure(const struct options *o, const struct dest *d, const char *authority)
+{
+	if (o->insecure && d->tls)
+		log_warn("--disable-tls-verification: the proxy's certificate is NOT verified; "
+			 "anyone on the path can read the tunnel and the token");
+	if (o->token.service_account)
+		log_warn("--service-account puts the token in the process list (ps); "
+			 "prefer --service-account-file");
+	if (!d->tls)
+		log_warn("http:// proxy %s: the tunnel and the token travel unencrypted", authority);
+}
+
 /* The relay's sign-in hook (relay.h): ctx is the login options. */
 static enum pom_exit sign_in(const void *ctx, const struct dest *d, const char *refused,
 			     char *token, size_t size)
@@ -66,6 +80,7 @@ static int run_login(const struct options *o)
 	if (dest_parse_proxy(&d, o->args[0], err, sizeof err) < 0)
 		die(EXIT_USAGE, "%s", err);
 	dest_authority(authority, sizeof authority, d.proxy_host, d.proxy_port);
+	warn_exposure(o, &d, authority);
 	if (o->if_needed) {
 		int usable = token_find(token_buf, sizeof token_buf, &o->token, authority, &src) ==
 				     EXIT_OK && src != TOKEN_NONE;
@@ -255,14 +270,7 @@ int main(int argc, char **argv)
 				 "connect rides on your token", listen_addr);
 	}
 
-	if (o.insecure && d.tls)
-		log_warn("--disable-tls-verification: the proxy's certificate is NOT verified; "
-			 "anyone on the path can read the tunnel and the token");
-	if (o.token.service_account)
-		log_warn("--service-account puts the token in the process list (ps); "
-			 "prefer --service-account-file");
-	if (!d.tls)
-		log_warn("http:// proxy %s: the tunnel and the token travel unencrypted", authority);
+	warn_exposure(&o, &d, authority);
 
 	struct relay_config rc;
 	struct trust_sources tsrc_cfg = { o.alternate_ca_path, o.ca_cert, 1 };
