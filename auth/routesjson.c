@@ -137,6 +137,29 @@ static int one_route(const struct json_api *j, struct json_object *e, struct rou
 	return 0;
 }
 
+/* How many objects and arrays json[0..len) opens: '{' and '[' outside
+ * strings (a string runs from '"' to the next '"' not escaped by '\\').
+ * A bound on what json-c will allocate, not a parse: json-c judges the
+ * syntax afterwards. */
+static size_t containers(const char *json, size_t len)
+{
+	size_t n = 0;
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (in_string) {
+			if (json[i] == '\\')
+				i++;
+			else if (json[i] == '"')
+				in_string = 0;
+		} else if (json[i] == '"') {
+			in_string = 1;
+		} else if (json[i] == '{' || json[i] == '[') {
+			n++;
+		}
+	}
+	return n;
+}
+
 int routes_parse(const char *json, size_t len, struct route_list *out, const char **why)
 {
 	static struct json_api j;
@@ -152,6 +175,10 @@ int routes_parse(const char *json, size_t len, struct route_list *out, const cha
 	}
 	if (memchr(json, '\0', len)) {
 		*why = "not JSON text (a NUL byte)";
+		return -1;
+	}
+	if (containers(json, len) > ROUTES_CONTAINERS_MAX) {
+		*why = "more objects and arrays than a routes list has";
 		return -1;
 	}
 	if (!loaded) {

@@ -2,7 +2,10 @@
  * {"routes":[{"id","name","type","from","description",...}]}, parsed with
  * json-c into a bounded array. Nothing is parsed by hand: json-c checks
  * the syntax (strict, UTF-8 validated, nesting at most ROUTES_DEPTH_MAX);
- * this module only picks the fields.
+ * this module only picks the fields. Before json-c sees the bytes, the
+ * objects and arrays they open are counted (brackets outside strings), so
+ * that a small answer of many empty objects cannot make json-c allocate
+ * hundreds of megabytes: at most ROUTES_CONTAINERS_MAX.
  *
  * json-c is loaded with dlopen() on first use, like libcurl, so the tunnel
  * never maps it; built with -DPOM_JSON_STATIC, a statically linked json-c
@@ -15,12 +18,13 @@
 #define ROUTES_BODY_MAX (1u << 20) /* largest answer accepted */
 #define ROUTES_DEPTH_MAX 16        /* deepest nesting json-c may follow */
 #define ROUTES_MAX 512             /* routes kept; the rest are counted */
+#define ROUTES_CONTAINERS_MAX (8 * ROUTES_MAX) /* objects + arrays accepted */
 
 enum route_type { ROUTE_HTTP, ROUTE_TCP, ROUTE_UDP, ROUTE_MCP, ROUTE_OTHER };
 
 struct route {
 	enum route_type type;
-	char type_name[16];        /* as sent (ROUTE_OTHER: sanitised) */
+	char type_name[16];        /* as sent (no control characters) */
 	char name[128];
 	char from[512];
 	char description[256];     /* control characters made blanks, cut to fit */
@@ -34,8 +38,9 @@ struct route_list {
 	struct route r[ROUTES_MAX];
 };
 
-/* Parse the len bytes at json (any bytes; len > ROUTES_BODY_MAX fails)
- * into out, in the order sent. The root must be an object whose "routes"
+/* Parse the len bytes at json (any bytes; len > ROUTES_BODY_MAX, or more
+ * than ROUTES_CONTAINERS_MAX objects and arrays, fails) into out, in the
+ * order sent. The root must be an object whose "routes"
  * is an array; elements that are not objects, or whose type or from is
  * missing or unusable, are dropped (counted). Missing name and
  * description are "". Returns 0, -1 when the bytes are not such an answer

@@ -74,6 +74,21 @@ int main(void)
 	int over = routes_parse(big, ROUTES_BODY_MAX + 1, &l, &why);
 	ok(over == -1, "over 1 MiB fails (%s)", why);
 
+	int rc;
+	p = big + sprintf(big, "{\"routes\":[");
+	for (int i = 0; i < ROUTES_CONTAINERS_MAX; i++)
+		p += sprintf(p, "%s{}", i ? "," : "");
+	strcpy(p, "]}");
+	rc = parse(big, &why);
+	ok(rc == -1 && strstr(why, "objects"),
+	   "more than ROUTES_CONTAINERS_MAX objects fail before json-c allocates them (%s)", why);
+	p = big + sprintf(big, "{\"routes\":[{\"type\":\"tcp\",\"from\":\"tcp+https://h:22\","
+			       "\"description\":\"\\\"");
+	memset(p, '{', ROUTES_CONTAINERS_MAX + 1);
+	strcpy(p + ROUTES_CONTAINERS_MAX + 1, "\"}]}");
+	is_int(parse(big, &why), 0, "brackets inside a string (after an escaped quote) do not count");
+	is_int(l.n, 1, "  its route is kept");
+
 	static const char *bad[] = { "", "x", "{\"routes\":{}}", "{\"r\":[]}", "[]", "{\"routes\":[]} x",
 		"{\"routes\":[]}{}", "{\"routes\":[,]}", "{\"routes\":[]", "{\"routes\":[\"\xff\"]}" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -88,7 +103,7 @@ int main(void)
 	*p = '\0';
 	char deep[256];
 	snprintf(deep, sizeof deep, "{\"routes\":[{\"type\":\"tcp\",\"from\":\"x\",\"extra\":%s}]}", big);
-	int rc = parse(deep, &why);
+	rc = parse(deep, &why);
 	ok(rc == -1 && strstr(why, "deep"), "nesting past the limit fails (%s)", why);
 
 	int worse = 0;
