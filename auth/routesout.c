@@ -9,16 +9,19 @@
 #include <string.h>
 #include <strings.h>
 
-int routesout_target(const struct route *r, struct route_target *t)
+int routesout_target(const struct route *r, const struct dest *proxy, struct route_target *t)
 {
 	struct dest d;
 	char err[256];
 	if (r->type != ROUTE_TCP || strncasecmp(r->from, "tcp+", 4) != 0 ||
-	    dest_parse(&d, r->from, NULL, err, sizeof err) < 0)
+	    dest_parse(&d, r->from, NULL, err, sizeof err) < 0 || d.dest_host[0] == '-')
 		return 0;
 	const char *auth = strstr(r->from, "://");
 	const char *slash = auth ? strchr(auth + 3, '/') : NULL;
 	t->path_style = slash && slash[1];
+	t->other_proxy = t->path_style &&
+			 (d.tls != proxy->tls || d.proxy_port != proxy->proxy_port ||
+			  strcmp(d.proxy_host, proxy->proxy_host) != 0);
 	snprintf(t->host, sizeof t->host, "%s", d.dest_host);
 	t->port = d.dest_port;
 	return 1;
@@ -42,19 +45,21 @@ static char *command_string(const char *self, const char *url, const char *const
 	return s;
 }
 
-/* "ssh -o ProxyCommand=... [-p PORT] HOST" for a tcp route. */
-static int print_ssh_command(const char *prefix, const struct route *r,
-			     const struct route_target *t, const char *self, const char *url,
+/* "ssh -o ProxyCommand=... [-p PORT] HOST" for a tcp route of the proxy
+ * at url, or a line saying which proxy serves a route of another. */
+static int print_ssh_command(const struct route_target *t, const char *self, const char *url,
 			     const char *const *opts, int n)
 {
-	/* a path-style route names its destination itself, through its proxy */
-	char *pc = t->path_style ? command_string(self, NULL, opts, n, r->from)
-				 : command_string(self, url, opts, n, "%h:%p");
+	if (t->other_proxy) {
+		printf("      (a route of another proxy host: list that proxy's routes)\n");
+		return 0;
+	}
+	char *pc = command_string(self, url, opts, n, "%h:%p");
 	if (!pc)
 		return -1;
-	printf("%sssh -o ProxyCommand=", prefix);
+	printf("      ssh -o ProxyCommand=");
 	sshconfig_shell_word(stdout, pc);
-	if (t->port != 22 && !t->path_style)
+	if (t->port != 22)
 		printf(" -p %u", t->port);
 	printf(" %s\n", t->host);
 	free(pc);
@@ -67,8 +72,8 @@ static void print_line(const struct route *r, int width)
 	       r->description[0] ? "  " : "", r->description);
 }
 
-enum pom_exit routesout_list(const struct route_list *l, const char *url,
-			     const char *const *opts, int n)
+enum pom_exit routesout_list(const struct route_list *l, const struct dest *proxy,
+			     const char *url, const char *const *opts, int n)
 {
 	char self[PATH_MAX];
 	struct route_target t;
@@ -83,15 +88,15 @@ enum pom_exit routesout_list(const struct route_list *l, const char *url,
 		width = w > width ? (w < 24 ? w : 24) : width;
 	}
 	for (size_t i = 0; i < l->n; i++)
-		if (routesout_target(&l->r[i], &t)) {
+		if (routesout_target(&l->r[i], proxy, &t)) {
 			print_line(&l->r[i], width);
-			if (print_ssh_command("      ", &l->r[i], &t, self, url, opts, n) < 0) {
+			if (print_ssh_command(&t, self, url, opts, n) < 0) {
 				log_error("out of memory");
 				return EXIT_LOCAL;
 			}
 		}
 	for (size_t i = 0; i < l->n; i++)
-		if (!routesout_target(&l->r[i], &t))
+		if (!routesout_target(&l->r[i], proxy, &t))
 			print_line(&l->r[i], width);
 	if (fflush(stdout) != 0) {
 		log_error("cannot write the routes to stdout");
@@ -150,8 +155,8 @@ static void print_header(const char *self, const char *url, const char *const *o
 /* Why block b (the i-th, sorted) gets no Host block, or NULL. */
 static const char *skip_reason(const struct block *b, size_t i)
 {
-	if (b[i].t.path_style)
-		return "a path-style route (the destination is in the path), reached with";
+	if (b[i].t.other_proxy)
+		return "a path-style route of another proxy host (list that proxy's routes)";
 	if (strchr(b[i].t.host, ':'))
 		return "an IPv6 literal is no ssh host pattern";
 	if (i > 0 && block_cmp(&b[i - 1], &b[i]) == 0)
@@ -159,7 +164,8 @@ static const char *skip_reason(const struct block *b, size_t i)
 	return NULL;
 }
 
-/* The --sign-in-first line for every host that gets a block. */
+/* The --sign-in-first line for every Host name that gets a block (a
+ * host's second port by its HOST-PORT name). */
 static int print_match(const struct block *b, size_t nb, const char *self, const char *url,
 		       const char *const *opts, int n)
 {
@@ -169,11 +175,16 @@ static int print_match(const struct block *b, size_t nb, const char *self, const
 	FILE *f = open_memstream(&hosts, &len);
 	if (!f)
 		return -1;
-	for (size_t i = 0; i < nb; i++)
-		if (!skip_reason(b, i) && strcasecmp(b[i].t.host, last) != 0) {
-			fprintf(f, "%s%s", last[0] ? "," : "", b[i].t.host);
-			last = b[i].t.host;
-		}
+	for (size_t i = 0; i < nb; i++) {
+		if (skip_reason(b, i))
+			continue;
+		fputs(ftell(f) > 0 ? "," : "", f);
+		if (strcasecmp(b[i].t.host, last) != 0)
+			fputs(b[i].t.host, f);
+		else
+			fprintf(f, "%s-%u", b[i].t.host, b[i].t.port);
+		last = b[i].t.host;
+	}
 	if (fclose(f) != 0) {
 		free(hosts);
 		return -1;
@@ -186,8 +197,9 @@ static int print_match(const struct block *b, size_t nb, const char *self, const
 	return 0;
 }
 
-enum pom_exit routesout_sshconfig(const struct route_list *l, const char *url,
-				  const char *const *opts, int n, int sign_in_first)
+enum pom_exit routesout_sshconfig(const struct route_list *l, const struct dest *proxy,
+				  const char *url, const char *const *opts, int n,
+				  int sign_in_first)
 {
 	static struct block b[ROUTES_MAX];
 	char self[PATH_MAX];
@@ -199,7 +211,7 @@ enum pom_exit routesout_sshconfig(const struct route_list *l, const char *url,
 		return code;
 	for (size_t i = 0; i < l->n; i++) {
 		b[nb].r = &l->r[i];
-		if (routesout_target(&l->r[i], &b[nb].t))
+		if (routesout_target(&l->r[i], proxy, &b[nb].t))
 			nb++;
 		else
 			other++;
@@ -217,11 +229,6 @@ enum pom_exit routesout_sshconfig(const struct route_list *l, const char *url,
 		printf("\n# route \"%s\" (%s)\n", b[i].r->name, b[i].r->from);
 		if (why) {
 			printf("# skipped: %s\n", why);
-			if (b[i].t.path_style &&
-			    print_ssh_command("#   ", b[i].r, &b[i].t, self, url, opts, n) < 0) {
-				log_error("out of memory");
-				return EXIT_LOCAL;
-			}
 			continue;
 		}
 		int first = strcasecmp(b[i].t.host, last) != 0;

@@ -3,9 +3,10 @@
 # with an empty cache signs in through headless Chromium and lists the
 # routes the user may use (tcp first, each with its ssh command; --json as
 # the server sent it); `ssh-config --routes URL` gives a file `ssh -G`
-# accepts, with a Host block for each tcp route and none for http, udp or
-# mcp ones, and a real ssh (world.sh's sshd) reaches two routes through it
-# on the one sign-in; `auth URL` prints a token the double accepts on
+# accepts, with a Host block for each tcp route of this proxy (a path-style
+# one included) and none for http, udp or mcp ones or a path-style route of
+# another proxy host, and a real ssh (world.sh's sshd) reaches three routes
+# through it on the one sign-in; `auth URL` prints a token the double accepts on
 # CONNECT, and signs in again once the double has revoked it. A proxy
 # without the routes API (404) or refusing the GET (405) ends in one
 # "pom-proxy:" line and exit 10 or 13.
@@ -23,6 +24,8 @@ cat >"$T/portal.json" <<'EOF2'
   {"from": "tcp+https://alt.corp.test:2222", "name": "alt"},
   {"from": "udp+https://dns.corp.test:53", "name": "dns"},
   {"from": "tcp+https://proxy.corp.test/pg:5432", "name": "pg"},
+  {"from": "tcp+https://localhost:DOUBLE_PORT/jump.corp.test:22", "name": "jump"},
+  {"from": "tcp+https://ssh.corp.test:2200", "name": "ssh2"},
   {"from": "https://tools.corp.test", "name": "tools", "mcp": true},
   {"from": "tcp+https://bob.corp.test:22", "name": "bobs", "users": ["bob@example.com"]}
 ]
@@ -30,7 +33,11 @@ EOF2
 : >"$T/revoked"
 start_double --route ssh.corp.test:22 "127.0.0.1:$SSHD_PORT" '*' \
 	--route alt.corp.test:2222 "127.0.0.1:$SSHD_PORT" '*' \
+	--route jump.corp.test:22 "127.0.0.1:$SSHD_PORT" '*' \
 	--portal-routes "$T/portal.json" --revoked "$T/revoked"
+# the path-style route of this proxy names its port (the double reads the
+# file at each request)
+sed -i "s/DOUBLE_PORT/$DOUBLE_PORT/" "$T/portal.json"
 URL=https://localhost:$DOUBLE_PORT
 AUTH=localhost:$DOUBLE_PORT
 TOKEN_FILE=$XDG_CACHE_HOME/pom-proxy/tokens/$AUTH
@@ -57,18 +64,21 @@ is "$order" "/.pomerium/api/v1/routes 401|/.pomerium/api/v1/login 200|/.pomerium
 ok "the token is cached" test -s "$TOKEN_FILE"
 out=$(cat "$T/routes.out")
 note "$out"
-types=$(awk '$1 != "ssh" {print $1}' "$T/routes.out" | paste -sd ' ')
-is "$types" "tcp tcp tcp http udp mcp" "tcp routes first, then the others, in the order sent"
+types=$(awk '/^[a-z]/ {print $1}' "$T/routes.out" | paste -sd ' ')
+is "$types" "tcp tcp tcp tcp tcp http udp mcp" "tcp routes first, then the others, in the order sent"
 like "$out" '(^|
 )tcp +ssh +tcp\+https://ssh\.corp\.test:22 +the jump host' \
 	"an empty name is made up as the double (Pomerium) does: 'ssh'"
-like "$(grep -A1 'ssh\.corp\.test:22' "$T/routes.out" | tail -1)" \
+like "$(grep -A1 'ssh\.corp\.test:22 ' "$T/routes.out" | head -2 | tail -1)" \
 	"^ +ssh -o ProxyCommand='[^']*pom-proxy --pomerium-url $URL --alternate-ca-path [^ ]*ca\.pem --browser-cmd [^ ]*chrome\.sh %h:%p' ssh\.corp\.test$" \
 	"its ssh command goes through pom-proxy --pomerium-url URL"
 like "$(grep -A1 'alt\.corp\.test:2222' "$T/routes.out" | tail -1)" " -p 2222 alt\.corp\.test$" \
 	"a route on port 2222: ssh -p 2222"
 like "$(grep -A1 '^tcp .*proxy\.corp\.test/pg:5432' "$T/routes.out" | tail -1)" \
-	"pom-proxy [^']*tcp\+https://proxy\.corp\.test/pg:5432' pg$" "a path-style route: the from URL is the destination"
+	'^ +\(a route of another proxy host' "a path-style route of another proxy host: no command (no token goes there)"
+like "$(grep -A1 "localhost:$DOUBLE_PORT/jump" "$T/routes.out" | tail -1)" \
+	"pom-proxy --pomerium-url $URL [^']*%h:%p' jump\.corp\.test$" \
+	"a path-style route of this proxy: through --pomerium-url URL to its host and port"
 like "$out" 'udp +dns +udp\+https://dns\.corp\.test:53' "the udp route is listed as such"
 unlike "$out" 'bob' "a route only bob may use is not listed for alice"
 is "$(cat "$T/routes.err" | grep -v 'sign in to\|signed in' | grep -c .)" 0 "nothing else on stderr"
@@ -79,7 +89,7 @@ is "$?" 0 "routes --json: exit 0 on the cached token"
 curl -sS --noproxy '*' --cacert "$PKI/ca.pem" -H 'Accept: application/json' \
 	-H "Authorization: Pomerium $(cat "$TOKEN_FILE")" "$URL/.pomerium/api/v1/routes" >"$T/curl.json"
 ok "routes --json printed exactly what the routes API answers" cmp "$T/json.out" "$T/curl.json"
-ok "  which is JSON with 6 routes" python3 -c 'import json,sys; assert len(json.load(open(sys.argv[1]))["routes"]) == 6' "$T/json.out"
+ok "  which is JSON with 8 routes" python3 -c 'import json,sys; assert len(json.load(open(sys.argv[1]))["routes"]) == 8' "$T/json.out"
 is "$(logins)" 1 "no second sign-in"
 
 # ---------------------------------------------------------------- ssh-config --routes
@@ -90,13 +100,15 @@ note "$(cat "$T/routes.conf")"
 like "$(head -3 "$T/routes.conf")" "# Regenerate it with.*ssh-config --routes $URL --alternate-ca-path" \
 	"the header says how to regenerate it"
 is "$(grep -E '^(Host|Match)' "$T/routes.conf" | paste -sd '|')" \
-	"Host alt.corp.test|Host ssh.corp.test" "Host blocks for the two tcp routes ssh can use, sorted; none for http, udp, mcp"
-like "$(cat "$T/routes.conf")" '# skipped: a path-style route' "the path-style route is skipped with a comment"
-like "$(cat "$T/cfg.err")" '^pom-proxy: 2 Host blocks' "a hint on stderr"
+	"Host alt.corp.test|Host jump.corp.test|Host ssh.corp.test|Host ssh.corp.test-2200" \
+	"Host blocks for the four tcp routes of this proxy, sorted (a second port as HOST-PORT); none for http, udp, mcp"
+like "$(cat "$T/routes.conf")" '# skipped: a path-style route of another proxy host' \
+	"the path-style route of another proxy host is skipped with a comment"
+like "$(cat "$T/cfg.err")" '^pom-proxy: 4 Host blocks' "a hint on stderr"
 pp cfg2 ssh-config --routes "$URL" "${CA[@]}"
 ok "the same output a second time (deterministic)" cmp "$T/cfg.out" "$T/cfg2.out"
 ABS=$(readlink -f "$POM_PROXY")
-for h in ssh.corp.test:22 alt.corp.test:2222; do
+for h in ssh.corp.test:22 alt.corp.test:2222 jump.corp.test:22 ssh.corp.test-2200:2200; do
 	host=${h%:*} port=${h#*:}
 	g=$(ssh -G -F "$T/routes.conf" "$host" 2>"$T/G.err")
 	is "$?" 0 "ssh -G accepts the file for $host" || diag_file "$T/G.err"
@@ -122,13 +134,26 @@ Host *
     ConnectTimeout 15
     LogLevel ERROR
 EOF2
-for host in ssh.corp.test alt.corp.test; do
+for host in ssh.corp.test alt.corp.test jump.corp.test; do
 	out=$(setsid -w timeout -k 5 60 ssh -F "$T/ssh_config" "$host" echo "via-$host" </dev/null 2>"$T/ssh.err")
 	is "$out" "via-$host" "ssh $host through the generated file" || diag_file "$T/ssh.err"
 done
-is "$(nlog '^CONNECT ssh\.corp\.test:22 200 token=yes')/$(nlog '^CONNECT alt\.corp\.test:2222 200 token=yes')" 1/1 \
+is "$(nlog '^CONNECT ssh\.corp\.test:22 200 token=yes')/$(nlog '^CONNECT alt\.corp\.test:2222 200 token=yes')/$(nlog '^CONNECT jump\.corp\.test:22 200 token=yes')" 1/1/1 \
 	"each CONNECT carried the token"
-is "$(logins)" 1 "one sign-in served both"
+is "$(logins)" 1 "one sign-in served all three"
+
+# --sign-in-first: one Match line naming every Host of the file
+pp sif ssh-config --routes "$URL" --sign-in-first "${CA[@]}"
+is "$(grep '^Match' "$T/sif.out" | cut -d' ' -f1-3)" \
+	"Match host alt.corp.test,jump.corp.test,ssh.corp.test,ssh.corp.test-2200" \
+	"--sign-in-first: the Match line names every Host, the HOST-PORT one too"
+
+# a bare host:port names the proxy as https://host:port in the file
+pp bare ssh-config --routes "localhost:$DOUBLE_PORT" "${CA[@]}"
+is "$?" 0 "ssh-config --routes with a bare host:port: exit 0" || diag_file "$T/bare.err"
+is "$(ssh -G -F "$T/bare.out" ssh.corp.test 2>/dev/null | sed -n 's/^proxycommand //p')" \
+	"$ABS --pomerium-url $URL --alternate-ca-path $(readlink -f "$PKI/ca.pem") %h:%p" \
+	"  its ProxyCommand names --pomerium-url $URL, which the tunnel accepts"
 
 # ---------------------------------------------------------------- auth
 before=$(nlog '^GET /\.pomerium/api/v1/routes')

@@ -117,18 +117,34 @@ int main(void)
 
 	struct route r = { ROUTE_TCP, "tcp", "n", "tcp+https://ssh.corp.example.com:22", "" };
 	struct route_target t;
-	ok(routesout_target(&r, &t) && strcmp(t.host, "ssh.corp.example.com") == 0 && t.port == 22 &&
-	   !t.path_style, "tcp+https://host:22: host and port");
+	struct dest proxy;
+	char err[256];
+	ok(dest_parse_proxy(&proxy, "https://proxy.example.com", err, sizeof err) == 0,
+	   "the proxy asked: https://proxy.example.com");
+	ok(routesout_target(&r, &proxy, &t) && strcmp(t.host, "ssh.corp.example.com") == 0 &&
+	   t.port == 22 && !t.path_style && !t.other_proxy, "tcp+https://host:22: host and port");
 	strcpy(r.from, "tcp+https://proxy.example.com/db:5432");
-	ok(routesout_target(&r, &t) && strcmp(t.host, "db") == 0 && t.port == 5432 && t.path_style,
-	   "a path-style route: the destination in the path");
+	ok(routesout_target(&r, &proxy, &t) && strcmp(t.host, "db") == 0 && t.port == 5432 &&
+	   t.path_style && !t.other_proxy,
+	   "a path-style route of the proxy asked: the destination in the path");
+	strcpy(r.from, "tcp+https://proxy.example.com:443/db:5432");
+	ok(routesout_target(&r, &proxy, &t) && !t.other_proxy, "  also with its port 443 written");
+	strcpy(r.from, "tcp+https://other.example.com/db:5432");
+	ok(routesout_target(&r, &proxy, &t) && t.other_proxy,
+	   "a path-style route of another proxy host: marked, no command");
+	strcpy(r.from, "tcp+http://proxy.example.com/db:5432");
+	ok(routesout_target(&r, &proxy, &t) && t.other_proxy, "  so is one over plain http");
+	strcpy(r.from, "tcp+https://proxy.example.com:8443/db:5432");
+	ok(routesout_target(&r, &proxy, &t) && t.other_proxy, "  and one on another port");
 	strcpy(r.from, "https://web.example.com");
-	ok(!routesout_target(&r, &t), "a tcp route whose from is not tcp+: not for ssh");
+	ok(!routesout_target(&r, &proxy, &t), "a tcp route whose from is not tcp+: not for ssh");
 	strcpy(r.from, "tcp+https://*.example.com:22");
-	ok(!routesout_target(&r, &t), "a wildcard host: not for ssh");
+	ok(!routesout_target(&r, &proxy, &t), "a wildcard host: not for ssh");
+	strcpy(r.from, "tcp+https://-oFoo.example:22");
+	ok(!routesout_target(&r, &proxy, &t), "a host ssh would take for an option: not for ssh");
 	r.type = ROUTE_UDP;
 	strcpy(r.from, "udp+https://dns.example.com:53");
-	ok(!routesout_target(&r, &t), "a udp route: not for ssh");
+	ok(!routesout_target(&r, &proxy, &t), "a udp route: not for ssh");
 
 	return done_testing();
 }
