@@ -45,6 +45,17 @@ static const br_x509_class accept_all = {
 	in_end_cert, in_end_chain, in_get_pkey,
 };
 
+/* At exit: the cache file, its directories and dir itself. */
+static void remove_dir(void)
+{
+	char p[400];
+	snprintf(p, sizeof p, "%s/pom-proxy/verified-chains", dir);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/pom-proxy", dir);
+	rmdir(p);
+	rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -52,6 +63,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(dir, sizeof dir, "/tmp/pom-fuzz-chains-%d", (int)getpid());
 	mkdir(dir, 0700);
 	setenv("XDG_CACHE_HOME", dir, 1);
+	atexit(remove_dir);
 	return 0;
 }
 
