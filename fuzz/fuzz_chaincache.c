@@ -4,12 +4,14 @@
  *   1: der_cert_validity on the bytes as a certificate;
  *   2: the engine itself: the rest is a chain (u16 length + bytes per
  *      certificate, fed in pieces whose sizes come from the input), given
- *      twice. The first time an inner engine that accepts everything lets
- *      it be recorded; the second time the record is found and the hit
- *      path (validity periods, leaf decoding) runs on the fuzzer's bytes.
+ *      twice. The first time an inner engine that accepts everything
+ *      (x509stub.h) lets it be recorded; the second time the record is
+ *      found and the hit path (validity periods, leaf decoding) runs on
+ *      the fuzzer's bytes.
  *      Long chains take the pass-through path. */
 #include "chaincache.h"
 #include "der.h"
+#include "../tests/unit/x509stub.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -19,31 +21,6 @@
 #include <unistd.h>
 
 static char dir[256];
-
-/* An inner engine that accepts any chain, with a fixed EC key. */
-static unsigned char fake_q[65] = { 4 };
-static br_x509_pkey fake_key = { BR_KEYTYPE_EC, { .ec = { BR_EC_secp256r1, fake_q, 65 } } };
-static void in_start_chain(const br_x509_class **c, const char *n) { (void)c; (void)n; }
-static void in_start_cert(const br_x509_class **c, uint32_t l) { (void)c; (void)l; }
-static void in_append(const br_x509_class **c, const unsigned char *b, size_t l)
-{
-	(void)c;
-	(void)b;
-	(void)l;
-}
-static void in_end_cert(const br_x509_class **c) { (void)c; }
-static unsigned in_end_chain(const br_x509_class **c) { (void)c; return 0; }
-static const br_x509_pkey *in_get_pkey(const br_x509_class *const *c, unsigned *u)
-{
-	(void)c;
-	if (u)
-		*u = BR_KEYTYPE_SIGN;
-	return &fake_key;
-}
-static const br_x509_class accept_all = {
-	sizeof(const br_x509_class *), in_start_chain, in_start_cert, in_append,
-	in_end_cert, in_end_chain, in_get_pkey,
-};
 
 /* At exit: the cache file, its directories and dir itself. */
 static void remove_dir(void)
@@ -73,7 +50,7 @@ static unsigned run_chain(const uint8_t *data, size_t len)
 {
 	static chaincache_context cc;
 	static const unsigned char id[32] = { 1 };
-	const br_x509_class *inner = &accept_all;
+	const br_x509_class *inner = &x509stub_class;
 	const br_x509_class **e = &cc.vtable;
 	const br_x509_pkey *pk;
 	size_t p = 0;

@@ -8,46 +8,11 @@
 #include "privfile.h"
 #include "scratch.h"
 #include "testtls.h"
+#include "x509stub.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- an inner engine: verdict set by the test, calls counted ---------- */
-
-static unsigned inner_verdict;  /* what end_chain answers */
-static int inner_calls;         /* end_chain calls so far */
-static unsigned char fake_q[65] = { 4 };
-static const br_x509_pkey fake_key = {
-	BR_KEYTYPE_EC, { .ec = { BR_EC_secp256r1, fake_q, sizeof fake_q } }
-};
-
-static void in_start_chain(const br_x509_class **c, const char *n) { (void)c; (void)n; }
-static void in_start_cert(const br_x509_class **c, uint32_t l) { (void)c; (void)l; }
-static void in_append(const br_x509_class **c, const unsigned char *b, size_t l)
-{
-	(void)c;
-	(void)b;
-	(void)l;
-}
-static void in_end_cert(const br_x509_class **c) { (void)c; }
-static unsigned in_end_chain(const br_x509_class **c)
-{
-	(void)c;
-	inner_calls++;
-	return inner_verdict;
-}
-static const br_x509_pkey *in_get_pkey(const br_x509_class *const *c, unsigned *u)
-{
-	(void)c;
-	if (u)
-		*u = BR_KEYTYPE_SIGN;
-	return inner_verdict == 0 ? &fake_key : NULL;
-}
-static const br_x509_class scripted = {
-	sizeof(const br_x509_class *), in_start_chain, in_start_cert, in_append,
-	in_end_cert, in_end_chain, in_get_pkey,
-};
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -60,11 +25,11 @@ static unsigned run(const struct testtls_certs *chain, enum chaincache_name kind
 		    const void *name, size_t len, unsigned verdict, const br_x509_pkey **key)
 {
 	static chaincache_context cc;
-	const br_x509_class *inner = &scripted;
+	const br_x509_class *inner = &x509stub_class;
 	const br_x509_class **e = &cc.vtable;
 	unsigned r, u;
 
-	inner_verdict = verdict;
+	x509stub_verdict = verdict;
 	chaincache_init(&cc, &inner, trust_id, kind, name, len);
 	(*e)->start_chain(e, kind == CHAINCACHE_DNS_NAME ? name : NULL);
 	for (size_t i = 0; i < chain->n; i++) {
@@ -109,27 +74,27 @@ static void test_hit_and_kinds(const struct testtls_certs *chain)
 	static const unsigned char ip_abcd[4] = { 'a', 'b', 'c', 'd' };
 	struct chaincache_record rec[CHAINCACHE_ENTRIES];
 	const br_x509_pkey *key;
-	int calls = inner_calls;
+	int calls = x509stub_calls;
 
 	is_int(run(chain, CHAINCACHE_DNS_NAME, "abcd", 4, 0, &key), 0,
 	       "a chain the inner engine accepts is accepted");
-	ok(key == &fake_key, "  with the inner engine's key");
+	ok(key == &x509stub_key, "  with the inner engine's key");
 	is_int(records(rec), 1, "  and kept: one record");
 	is_int(rec[0].check, 0x7, "  whose three certificates are all checked on a hit");
 	is_int(rec[0].usages, BR_KEYTYPE_SIGN, "  with the usages full verification granted");
 
-	calls = inner_calls;
+	calls = x509stub_calls;
 	is_int(run(chain, CHAINCACHE_DNS_NAME, "abcd", 4, 62, &key), 0,
 	       "the same bytes for the same name: a hit, whatever the inner engine says");
-	is_int(inner_calls, calls, "  the inner engine is not asked");
-	ok(key && key != &fake_key && key->key_type == BR_KEYTYPE_EC,
+	is_int(x509stub_calls, calls, "  the inner engine is not asked");
+	ok(key && key != &x509stub_key && key->key_type == BR_KEYTYPE_EC,
 	   "  the key is the leaf's own, decoded from the bytes received");
 
-	calls = inner_calls;
+	calls = x509stub_calls;
 	is_int(run(chain, CHAINCACHE_IP_ADDRESS, ip_abcd, 4, 56, NULL), 56,
 	       "the IP address whose 4 bytes spell the cached name: no hit, the inner "
 	       "engine's verdict stands");
-	is_int(inner_calls, calls + 1, "  the inner engine is asked");
+	is_int(x509stub_calls, calls + 1, "  the inner engine is asked");
 	is_int(run(chain, CHAINCACHE_DNS_NAME, "abce", 4, 56, NULL), 56,
 	       "another name: the inner engine's verdict stands");
 	is_int(records(rec), 1, "refused chains are not kept");
@@ -145,10 +110,10 @@ static void test_stale_trailer(const struct testtls_certs *chain)
 	is_int(records(rec), 2, "  and kept");
 	is_int(rec[0].check, 0x7, "  the expired fourth certificate is not checked on a hit "
 	       "(full verification cannot have used it)");
-	calls = inner_calls;
+	calls = x509stub_calls;
 	is_int(run(chain, CHAINCACHE_DNS_NAME, "localhost", 9, 62, NULL), 0,
 	       "  so the next time is a hit");
-	is_int(inner_calls, calls, "  without asking the inner engine");
+	is_int(x509stub_calls, calls, "  without asking the inner engine");
 }
 
 static void test_expired_leaf(const struct testtls_certs *chain)
@@ -163,10 +128,10 @@ static void test_expired_leaf(const struct testtls_certs *chain)
 	       "an expired leaf accepted by a date-blind inner engine");
 	is_int(records(rec), 3, "  is kept");
 	is_int(rec[0].check & 1, 1, "  its record checks the leaf's validity all the same");
-	calls = inner_calls;
+	calls = x509stub_calls;
 	is_int(run(chain, CHAINCACHE_DNS_NAME, "expired.test", 12, 62, NULL), 62,
 	       "  so the same chain again is no hit: the inner engine's verdict stands");
-	is_int(inner_calls, calls + 1, "  the inner engine is asked");
+	is_int(x509stub_calls, calls + 1, "  the inner engine is asked");
 }
 
 static void test_file(void)
