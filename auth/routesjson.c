@@ -77,10 +77,31 @@ static int json_load(struct json_api *j)
 }
 #endif
 
+/* Overwrite with '?' the characters of the UTF-8 text s[0..len) that
+ * would steer a terminal rather than show: the C1 controls (U+0080 to
+ * U+009F) and the line separators and bidirectional embeddings and
+ * overrides (U+2028 to U+202E, U+2066 to U+2069). json-c has checked
+ * that s is well-formed. */
+static void defang(char *s, size_t len)
+{
+	unsigned char *u = (unsigned char *)s;
+	for (size_t i = 0; i + 1 < len; i++) {
+		size_t n = 0;
+		if (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f)
+			n = 2;
+		else if (i + 2 < len && u[i] == 0xe2 &&
+			 ((u[i + 1] == 0x80 && u[i + 2] >= 0xa8 && u[i + 2] <= 0xae) ||
+			  (u[i + 1] == 0x81 && u[i + 2] >= 0xa6 && u[i + 2] <= 0xa9)))
+			n = 3;
+		memset(u + i, '?', n);
+	}
+}
+
 /* Copy the string member key of obj into buf. A missing member (or JSON
  * null) gives "" when optional. With blanks, control characters become
  * blanks and a long value is cut at a character boundary; otherwise a
- * long value or one with a control character fails. Returns 0 or -1. */
+ * long value or one with a control character fails. Characters that
+ * would steer a terminal become '?' (defang). Returns 0 or -1. */
 static int field(const struct json_api *j, struct json_object *obj, const char *key,
 		 char *buf, size_t size, int optional, int blanks)
 {
@@ -112,6 +133,7 @@ static int field(const struct json_api *j, struct json_object *obj, const char *
 		buf[i] = (char)c;
 	}
 	buf[len] = '\0';
+	defang(buf, len);
 	return 0;
 }
 

@@ -22,6 +22,8 @@
 
 enum route_type { ROUTE_HTTP, ROUTE_TCP, ROUTE_UDP, ROUTE_MCP, ROUTE_OTHER };
 
+/* One route; in every text field, C1 controls, line separators and
+ * bidirectional overrides are made '?' (they would steer a terminal). */
 struct route {
 	enum route_type type;
 	char type_name[16];        /* as sent (no control characters) */

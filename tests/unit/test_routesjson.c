@@ -74,6 +74,12 @@ int main(void)
 	int over = routes_parse(big, ROUTES_BODY_MAX + 1, &l, &why);
 	ok(over == -1, "over 1 MiB fails (%s)", why);
 
+	is_int(parse("{\"routes\":[{\"type\":\"http\",\"from\":\"https://w\",\"name\":"
+		     "\"a\\u009bb\\u202ec\\u2066d\\u00e9\\u2069\",\"description\":\"\\u2028x\"}]}", &why),
+	       0, "names with terminal-steering characters parse");
+	is_str(l.r[0].name, "a??b???c???d\xc3\xa9???", "  C1 controls and bidi overrides become '?', é stays");
+	is_str(l.r[0].description, "???x", "  a line separator in a description too");
+
 	int rc;
 	p = big + sprintf(big, "{\"routes\":[");
 	for (int i = 0; i < ROUTES_CONTAINERS_MAX; i++)
