@@ -108,6 +108,9 @@ enum pom_exit routesout_list(const struct route_list *l, const struct dest *prox
 struct block {
 	const struct route *r;
 	struct route_target t;
+	const char *skip;          /* why it gets no Host block, or NULL */
+	char name[sizeof ((struct route_target *)0)->host + 8]; /* its Host name */
+	int alias;                 /* name is HOST-PORT (a host's second port) */
 };
 
 static int block_cmp(const void *a, const void *b)
@@ -164,27 +167,39 @@ static const char *skip_reason(const struct block *b, size_t i)
 	return NULL;
 }
 
-/* The --sign-in-first line for every Host name that gets a block (a
- * host's second port by its HOST-PORT name). */
+/* Decide, once, for the nb sorted blocks which get a Host block and by
+ * what name: the host, or HOST-PORT for a host's second port. */
+static void name_blocks(struct block *b, size_t nb)
+{
+	const char *last = "";
+	for (size_t i = 0; i < nb; i++) {
+		b[i].skip = skip_reason(b, i);
+		if (b[i].skip)
+			continue;
+		b[i].alias = strcasecmp(b[i].t.host, last) == 0;
+		if (b[i].alias)
+			snprintf(b[i].name, sizeof b[i].name, "%s-%u", b[i].t.host, b[i].t.port);
+		else
+			snprintf(b[i].name, sizeof b[i].name, "%s", b[i].t.host);
+		last = b[i].t.host;
+	}
+}
+
+/* The --sign-in-first line for every Host name that gets a block. */
 static int print_match(const struct block *b, size_t nb, const char *self, const char *url,
 		       const char *const *opts, int n)
 {
 	char *hosts = NULL;
 	size_t len;
-	const char *last = "";
+	const char *sep = "";
 	FILE *f = open_memstream(&hosts, &len);
 	if (!f)
 		return -1;
-	for (size_t i = 0; i < nb; i++) {
-		if (skip_reason(b, i))
-			continue;
-		fputs(ftell(f) > 0 ? "," : "", f);
-		if (strcasecmp(b[i].t.host, last) != 0)
-			fputs(b[i].t.host, f);
-		else
-			fprintf(f, "%s-%u", b[i].t.host, b[i].t.port);
-		last = b[i].t.host;
-	}
+	for (size_t i = 0; i < nb; i++)
+		if (!b[i].skip) {
+			fprintf(f, "%s%s", sep, b[i].name);
+			sep = ",";
+		}
 	if (fclose(f) != 0) {
 		free(hosts);
 		return -1;
@@ -217,27 +232,23 @@ enum pom_exit routesout_sshconfig(const struct route_list *l, const struct dest 
 			other++;
 	}
 	qsort(b, nb, sizeof b[0], block_order);
+	name_blocks(b, nb);
 	print_header(self, url, opts, n, sign_in_first);
 	if (sign_in_first && print_match(b, nb, self, url, opts, n) < 0) {
 		log_error("out of memory");
 		return EXIT_LOCAL;
 	}
-	const char *last = "";
 	size_t hosts = 0;
 	for (size_t i = 0; i < nb; i++) {
-		const char *why = skip_reason(b, i);
 		printf("\n# route \"%s\" (%s)\n", b[i].r->name, b[i].r->from);
-		if (why) {
-			printf("# skipped: %s\n", why);
+		if (b[i].skip) {
+			printf("# skipped: %s\n", b[i].skip);
 			continue;
 		}
-		int first = strcasecmp(b[i].t.host, last) != 0;
-		last = b[i].t.host;
 		hosts++;
-		if (first)
-			printf("Host %s\n", b[i].t.host);
-		else
-			printf("Host %s-%u\n    HostName %s\n", b[i].t.host, b[i].t.port, b[i].t.host);
+		printf("Host %s\n", b[i].name);
+		if (b[i].alias)
+			printf("    HostName %s\n", b[i].t.host);
 		if (b[i].t.port != 22)
 			printf("    Port %u\n", b[i].t.port);
 		sshconfig_proxycommand(self, url, opts, n);
