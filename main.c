@@ -4,7 +4,6 @@
 #include "commands.h"
 #include "dest.h"
 #include "fwdproxy.h"
-#include "httpget.h"
 #include "log.h"
 #include "login.h"
 #include "listener.h"
@@ -147,14 +146,10 @@ static int run_routes(const struct options *o, const char *url)
 	static struct route_list list;
 	struct login_options lo;
 	struct dest d;
-	char err[256], base[DEST_HOST_MAX + 32], authority[DEST_HOST_MAX + 8];
+	char err[256], authority[DEST_HOST_MAX + 8];
 	const char *v[40];
 	if (dest_parse_proxy(&d, url, err, sizeof err) < 0)
 		die(EXIT_USAGE, "%s", err);
-	/* the URL as every generated command gives it: a bare host:port means
-	 * https, which --pomerium-url would not accept as written */
-	if (httpget_base_url(&d, base, sizeof base) < 0)
-		die(EXIT_USAGE, "%s: proxy URL too long", url);
 	dest_authority(authority, sizeof authority, d.proxy_host, d.proxy_port);
 	warn_exposure(o, &d, authority);
 	login_options(o, &lo);
@@ -165,9 +160,9 @@ static int run_routes(const struct options *o, const char *url)
 		return code;
 	int n = kept_options(o, v);
 	if (o->cmd == CMD_SSHCONFIG)
-		return routesout_sshconfig(&list, &d, base, v, n, o->sign_in_first);
+		return routesout_sshconfig(&list, &d, v, n, o->sign_in_first);
 	if (!o->json)
-		return routesout_list(&list, &d, base, v, n);
+		return routesout_list(&list, &d, v, n);
 	if (fwrite(ans.body, 1, ans.len, stdout) != ans.len || fflush(stdout) != 0) {
 		log_error("cannot write the routes to stdout");
 		return EXIT_LOCAL;

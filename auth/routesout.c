@@ -1,5 +1,6 @@
 #include "routesout.h"
 #include "dest.h"
+#include "httpget.h"
 #include "log.h"
 #include "sshconfig.h"
 
@@ -25,6 +26,22 @@ int routesout_target(const struct route *r, const struct dest *proxy, struct rou
 	snprintf(t->host, sizeof t->host, "%s", d.dest_host);
 	t->port = d.dest_port;
 	return 1;
+}
+
+/* The proxy's URL as every printed command gives it to --pomerium-url:
+ * https://host[:port] even when the user named it bare. */
+struct proxy_url {
+	char s[DEST_HOST_MAX + 32];
+};
+
+/* Fill u from proxy: 0, or -1 after a log_error line. */
+static int proxy_url(const struct dest *proxy, struct proxy_url *u)
+{
+	if (httpget_base_url(proxy, u->s, sizeof u->s) < 0) {
+		log_error("the proxy's URL is too long to write");
+		return -1;
+	}
+	return 0;
 }
 
 /* The ProxyCommand for dest (through url when given) as one string;
@@ -73,14 +90,18 @@ static void print_line(const struct route *r, int width)
 }
 
 enum pom_exit routesout_list(const struct route_list *l, const struct dest *proxy,
-			     const char *url, const char *const *opts, int n)
+			     const char *const *opts, int n)
 {
 	char self[PATH_MAX];
 	struct route_target t;
+	struct proxy_url u;
+	const char *url = u.s;
 	int width = 4;
 	enum pom_exit code = sshconfig_self(self, sizeof self);
 	if (code != EXIT_OK)
 		return code;
+	if (proxy_url(proxy, &u) < 0)
+		return EXIT_USAGE;
 	if (l->n == 0)
 		log_error("%s lists no routes that you may use", url);
 	for (size_t i = 0; i < l->n; i++) {
@@ -213,13 +234,16 @@ static int print_match(const struct block *b, size_t nb, const char *self, const
 }
 
 enum pom_exit routesout_sshconfig(const struct route_list *l, const struct dest *proxy,
-				  const char *url, const char *const *opts, int n,
-				  int sign_in_first)
+				  const char *const *opts, int n, int sign_in_first)
 {
 	static struct block b[ROUTES_MAX];
 	char self[PATH_MAX];
+	struct proxy_url u;
+	const char *url = u.s;
 	size_t nb = 0, other = 0;
 	enum pom_exit code = sshconfig_self(self, sizeof self);
+	if (code == EXIT_OK && proxy_url(proxy, &u) < 0)
+		code = EXIT_USAGE;
 	if (code == EXIT_OK)
 		code = sshconfig_check_values(url, opts, n, sign_in_first);
 	if (code != EXIT_OK)

@@ -1,7 +1,8 @@
 /* routesout: what `pom-proxy routes` and `pom-proxy ssh-config --routes`
  * print from a parsed routes list (routesjson). Every command printed
- * goes through this program (its absolute path) and --pomerium-url url,
- * the proxy whose list it is, with the options given to it worth keeping
+ * goes through this program (its absolute path) and --pomerium-url with
+ * the proxy whose list it is (written https://host[:port], even when the
+ * user named it bare), with the options given to it worth keeping
  * (opts: n words, names and values). No route sends the token elsewhere.
  *
  * A path-style route (tcp+https://PROXY/HOST:PORT) of that same proxy is
@@ -32,16 +33,16 @@ struct route_target {
 int routesout_target(const struct route *r, const struct dest *proxy, struct route_target *t);
 
 /* `pom-proxy routes`: print on stdout one line per route of l, tcp routes
- * first (each followed by the ssh command that reaches it through url,
- * the proxy asked, parsed as proxy), then the others with their type;
- * both in the order sent. Returns the exit code. */
+ * first (each followed by the ssh command that reaches it through proxy,
+ * the proxy asked), then the others with their type; both in the order
+ * sent. Returns the exit code. */
 enum pom_exit routesout_list(const struct route_list *l, const struct dest *proxy,
-			     const char *url, const char *const *opts, int n);
+			     const char *const *opts, int n);
 
 /* `pom-proxy ssh-config --routes URL`: print on stdout an ssh_config to
  * Include: a header saying how to regenerate it, then one Host block per
  * tcp route ssh can use, sorted by host and port, every ProxyCommand
- * through --pomerium-url url (so one sign-in serves all). A port-22
+ * through --pomerium-url and proxy (so one sign-in serves all). A port-22
  * route is "Host HOST"; another port adds "Port N", and a host's second
  * port is "Host HOST-PORT" with HostName. Path-style routes of another
  * proxy host, hosts that cannot be an ssh pattern and repeated host:ports
@@ -49,7 +50,6 @@ enum pom_exit routesout_list(const struct route_list *l, const struct dest *prox
  * sign_in_first, a Match line for all the Host names signs in first.
  * Returns the exit code. */
 enum pom_exit routesout_sshconfig(const struct route_list *l, const struct dest *proxy,
-				  const char *url, const char *const *opts, int n,
-				  int sign_in_first);
+				  const char *const *opts, int n, int sign_in_first);
 
 #endif

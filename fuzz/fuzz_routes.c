@@ -51,7 +51,7 @@ static void check_config(const struct route_list *list)
 	if (!f)
 		return;
 	stdout = f;
-	enum pom_exit code = routesout_sshconfig(list, &proxy, "https://proxy.corp.test", NULL, 0, 1);
+	enum pom_exit code = routesout_sshconfig(list, &proxy, NULL, 0, 1);
 	fclose(f);
 	stdout = saved;
 	for (char *line = out, *nl; code == EXIT_OK && line < out + len; line = nl + 1) {
