@@ -74,7 +74,6 @@ typedef struct {
 	const char *server_name;      /* as given to start_chain */
 	int hit;
 	unsigned usages;
-	unsigned check;               /* on a hit: the record's check mask */
 	br_x509_decoder_context dec;  /* the leaf, on a hit */
 	const br_x509_pkey *leaf_key;
 } chaincache_context;
